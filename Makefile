@@ -1,0 +1,24 @@
+# The README's quick start: `make demo` and `make test`, each on a fresh machine.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+PIP    := $(PY) -m pip -q --disable-pip-version-check
+
+.PHONY: install demo test clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PY) -m exmc.demo
+
+test: install
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,74 @@
+"""Exmc: probabilistic programming on JAX, with a live dashboard in JupyterLab.
+
+Models are data: ``Builder.new_ir().rv(...).obs(...)`` -> ``compile_model`` -> sampling.
+"""
+
+from exmc import dist
+from exmc.compile import CompiledModel, compile_model
+from exmc.dist import (
+    Bernoulli,
+    Beta,
+    Binomial,
+    Cauchy,
+    Exponential,
+    Gamma,
+    HalfCauchy,
+    HalfNormal,
+    LogNormal,
+    Normal,
+    Poisson,
+    StudentT,
+    Uniform,
+)
+from exmc.errors import (
+    CycleError,
+    DataError,
+    DeterministicError,
+    DistributionError,
+    DuplicateNameError,
+    ExmcError,
+    InitializationError,
+    ObservationError,
+    ParameterDomainError,
+    ParameterError,
+    ShapeError,
+    TransformError,
+    UnknownReferenceError,
+)
+from exmc.ir import IR, Builder
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Builder",
+    "IR",
+    "compile_model",
+    "CompiledModel",
+    "dist",
+    "Normal",
+    "HalfNormal",
+    "Exponential",
+    "Gamma",
+    "Beta",
+    "Uniform",
+    "StudentT",
+    "Cauchy",
+    "HalfCauchy",
+    "LogNormal",
+    "Bernoulli",
+    "Binomial",
+    "Poisson",
+    "ExmcError",
+    "DuplicateNameError",
+    "UnknownReferenceError",
+    "CycleError",
+    "DistributionError",
+    "ParameterError",
+    "ParameterDomainError",
+    "ShapeError",
+    "DataError",
+    "ObservationError",
+    "DeterministicError",
+    "TransformError",
+    "InitializationError",
+]

@@ -1,0 +1,73 @@
+"""Errors raised for malformed models, before any sampling.
+
+Every error names the node at fault (``err.node``) and says what is wrong with it, so a
+user reading the message can fix the model without looking at a JAX trace.
+"""
+
+from __future__ import annotations
+
+
+class ExmcError(ValueError):
+    """Base class of every error Exmc raises about a model or its input.
+
+    Parameters
+    ----------
+    node : str or None
+        The name of the node at fault, when there is one.
+    problem : str
+        What is wrong, in words a modeller understands.
+    """
+
+    def __init__(self, node: str | None, problem: str):
+        self.node = node
+        self.problem = problem
+        where = f"node '{node}': " if node is not None else ""
+        super().__init__(where + problem)
+
+
+class DuplicateNameError(ExmcError):
+    """Two nodes share a name."""
+
+
+class UnknownReferenceError(ExmcError):
+    """A string reference names no node, or names a node that cannot be referenced."""
+
+
+class CycleError(ExmcError):
+    """The nodes' references form a cycle."""
+
+
+class DistributionError(ExmcError):
+    """The distribution given is not an Exmc distribution."""
+
+
+class ParameterError(ExmcError):
+    """A distribution parameter is unknown, missing, or given in two forms."""
+
+
+class ParameterDomainError(ExmcError):
+    """A constant parameter lies outside its domain (a negative scale, p > 1, ...)."""
+
+
+class ShapeError(ExmcError):
+    """Shapes that do not broadcast, or a value of the wrong shape."""
+
+
+class DataError(ExmcError):
+    """Observed data that is not finite or lies outside the distribution's support."""
+
+
+class ObservationError(ExmcError):
+    """An observation of something that is not a random variable, or observed twice."""
+
+
+class DeterministicError(ExmcError):
+    """A deterministic node's function fails on its inputs."""
+
+
+class TransformError(ExmcError):
+    """A transform that is unknown or does not map onto the variable's support."""
+
+
+class InitializationError(ExmcError):
+    """No valid initial point: bad ``init_values``, or a non-finite log-density or gradient."""

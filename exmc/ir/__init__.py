@@ -1,0 +1,7 @@
+"""Models as data: nodes, the immutable IR, the builder and whole-model analysis."""
+
+from exmc.ir.builder import Builder
+from exmc.ir.ir import IR
+from exmc.ir.nodes import RV, Det, Obs, Rewrite
+
+__all__ = ["IR", "Builder", "RV", "Obs", "Det", "Rewrite"]

@@ -1,0 +1,183 @@
+"""Whole-model checks and facts, run at compile time: references, order, shapes.
+
+``analyze(ir)`` raises an ``ExmcError`` subclass naming the node for an unknown
+reference, a cycle, shapes that do not broadcast, a det function that fails on its
+inputs, or a discrete variable left free; otherwise it returns the topological order
+of the rv and det nodes and every node's shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from exmc import errors as E
+from exmc._x64 import x64
+from exmc.ir.ir import IR
+from exmc.ir.nodes import RV, Det, Obs
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Facts about a valid IR.
+
+    order : rv and det names, parents before children; ties keep insertion order.
+    shapes : name -> shape, for rv and det nodes.
+    free : the free (unobserved) rv names, in ``order``.
+    """
+
+    order: tuple[str, ...]
+    shapes: Mapping[str, tuple[int, ...]]
+    free: tuple[str, ...]
+
+
+def analyze(ir: IR) -> Analysis:
+    _check_references(ir)
+    order = _topological_order(ir)
+    shapes = _infer_shapes(ir, order)
+    observed = ir.observations
+    for name in order:
+        node = ir[name]
+        if isinstance(node, RV) and node.dist.discrete and name not in observed:
+            raise E.DistributionError(
+                name,
+                f"{node.dist.__name__} is discrete, so NUTS cannot sample it; use it as a likelihood "
+                f"(observe '{name}' with .obs) or marginalise it out",
+            )
+    free = tuple(n for n in order if isinstance(ir[n], RV) and n not in observed)
+    return Analysis(order=order, shapes=shapes, free=free)
+
+
+def _check_references(ir: IR) -> None:
+    for node in ir.nodes:
+        if isinstance(node, Obs):
+            continue
+        for ref in node.refs():
+            target = ir.by_name.get(ref)
+            if target is None:
+                raise E.UnknownReferenceError(node.name, f"refers to '{ref}', which is not a node of the model")
+            if isinstance(target, Obs):
+                raise E.UnknownReferenceError(
+                    node.name,
+                    f"refers to '{ref}', an observation; refer to the observed rv '{target.rv}' instead",
+                )
+
+
+def _parents(ir: IR, name: str) -> tuple[str, ...]:
+    return ir[name].refs()
+
+
+def _topological_order(ir: IR) -> tuple[str, ...]:
+    names = [n.name for n in ir.nodes if not isinstance(n, Obs)]
+    position = {name: i for i, name in enumerate(names)}
+    indegree = {name: len(set(_parents(ir, name))) for name in names}
+    children: dict[str, list[str]] = {name: [] for name in names}
+    for name in names:
+        for parent in set(_parents(ir, name)):
+            children[parent].append(name)
+    ready = sorted((n for n in names if indegree[n] == 0), key=position.get)
+    order: list[str] = []
+    while ready:
+        name = ready.pop(0)
+        order.append(name)
+        for child in children[name]:
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+                ready.sort(key=position.get)
+    if len(order) < len(names):
+        stuck = [n for n in names if n not in set(order)]
+        cycle = _find_cycle(ir, stuck)
+        raise E.CycleError(cycle[0], "the model has a cycle: " + " -> ".join(cycle))
+    return tuple(order)
+
+
+def _find_cycle(ir: IR, stuck: list[str]) -> list[str]:
+    """A cycle among ``stuck`` (nodes left when the topological sort stalls)."""
+    stuck_set = set(stuck)
+    path: list[str] = []
+    on_path: set[str] = set()
+    seen: set[str] = set()
+
+    def visit(name: str) -> list[str] | None:
+        path.append(name)
+        on_path.add(name)
+        for parent in _parents(ir, name):
+            if parent in on_path:
+                return path[path.index(parent):] + [parent]
+            if parent in stuck_set and parent not in seen:
+                seen.add(parent)
+                found = visit(parent)
+                if found:
+                    return found
+        path.pop()
+        on_path.discard(name)
+        return None
+
+    for start in stuck:
+        found = visit(start)
+        if found:
+            return list(reversed(found))
+    return stuck  # unreachable for a stalled sort, kept so the error still names nodes
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
+def _infer_shapes(ir: IR, order: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    shapes: dict[str, tuple[int, ...]] = {}
+    observed = ir.observations
+    for name in order:
+        node = ir[name]
+        if isinstance(node, Det):
+            shapes[name] = _det_shape(node, shapes)
+            continue
+        param_shapes = {
+            p: shapes[v] if isinstance(v, str) else v.shape for p, v in node.params.items()
+        }
+        if node.shape is not None:
+            shape, source = node.shape, "the shape"
+        elif name in observed:
+            shape, source = observed[name].data.shape, f"the observed data ('{observed[name].name}')"
+        else:
+            try:
+                shape = np.broadcast_shapes(*param_shapes.values())
+            except ValueError:
+                detail = ", ".join(f"{p} {s}" for p, s in param_shapes.items())
+                raise E.ShapeError(name, f"parameter shapes do not broadcast: {detail}") from None
+            source = "the broadcast parameter shape"
+        if name in observed and observed[name].data.shape != shape:
+            raise E.ShapeError(name, f"observed data of shape {observed[name].data.shape} does not match {shape}")
+        for p, s in param_shapes.items():
+            if not _broadcasts_to(s, shape):
+                raise E.ShapeError(
+                    name, f"parameter '{p}' of shape {s} does not broadcast to {source} {shape}"
+                )
+        shapes[name] = tuple(shape)
+    return shapes
+
+
+def _det_shape(node: Det, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, ...]:
+    inputs = [jax.ShapeDtypeStruct(shapes[d], jnp.float64) for d in node.deps]
+    described = ", ".join(f"{d} {shapes[d]}" for d in node.deps)
+    try:
+        with x64(True):
+            out = jax.eval_shape(node.fn, *inputs)
+    except Exception as err:  # noqa: BLE001 - any failure of user code is reported on the node
+        message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise E.DeterministicError(
+            node.name, f"fn fails on its inputs ({described}): {type(err).__name__}: {message}"
+        ) from None
+    if not isinstance(out, jax.ShapeDtypeStruct):
+        raise E.DeterministicError(node.name, f"fn must return one array, got {type(out).__name__}")
+    if not (jnp.issubdtype(out.dtype, jnp.floating) or jnp.issubdtype(out.dtype, jnp.integer)):
+        raise E.DeterministicError(node.name, f"fn must return real numbers, got dtype {out.dtype}")
+    return tuple(out.shape)

@@ -1,0 +1,148 @@
+"""Bijections from the real line onto a support, with their log-Jacobians, and the registry.
+
+``forward`` maps an unconstrained value ``y`` to the constrained value ``x`` (Stan's
+"constrain"), ``inverse`` maps back, and ``log_det_jacobian(y)`` is log|dx/dy|, elementwise.
+The compiler, never a distribution, adds the log-Jacobian to the joint (decision 4).
+
+Bounds of the interval transform are arrays resolved by the compiler from the
+distribution's parameters, so they may be other nodes' constrained values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+
+from exmc import constraints as C
+from exmc.constraints import Constraint
+
+
+@dataclass(frozen=True)
+class Transform:
+    """Base class; ``name`` is what users pass as ``transform=``."""
+
+    name: str
+
+    def forward(self, y, lower=None, upper=None):
+        raise NotImplementedError
+
+    def inverse(self, x, lower=None, upper=None):
+        raise NotImplementedError
+
+    def log_det_jacobian(self, y, lower=None, upper=None):
+        raise NotImplementedError
+
+    def maps_onto(self, support: Constraint) -> bool:
+        """Whether the image of the real line under ``forward`` is exactly ``support``."""
+        raise NotImplementedError
+
+
+class _Identity(Transform):
+    def forward(self, y, lower=None, upper=None):
+        return y
+
+    def inverse(self, x, lower=None, upper=None):
+        return x
+
+    def log_det_jacobian(self, y, lower=None, upper=None):
+        return jnp.zeros_like(y)
+
+    def maps_onto(self, support):
+        return support == C.real
+
+
+class _Log(Transform):
+    def forward(self, y, lower=None, upper=None):
+        return jnp.exp(y)
+
+    def inverse(self, x, lower=None, upper=None):
+        return jnp.log(x)
+
+    def log_det_jacobian(self, y, lower=None, upper=None):
+        return y
+
+    def maps_onto(self, support):
+        return support == C.positive
+
+
+class _Logit(Transform):
+    def forward(self, y, lower=None, upper=None):
+        return jax.nn.sigmoid(y)
+
+    def inverse(self, x, lower=None, upper=None):
+        return jnp.log(x) - jnp.log1p(-x)
+
+    def log_det_jacobian(self, y, lower=None, upper=None):
+        # log(s * (1 - s)) written so that neither factor rounds to 0 in the tails
+        return jax.nn.log_sigmoid(y) + jax.nn.log_sigmoid(-y)
+
+    def maps_onto(self, support):
+        return support == C.unit_interval
+
+
+class _Interval(Transform):
+    def forward(self, y, lower=None, upper=None):
+        return lower + (upper - lower) * jax.nn.sigmoid(y)
+
+    def inverse(self, x, lower=None, upper=None):
+        return jnp.log(x - lower) - jnp.log(upper - x)
+
+    def log_det_jacobian(self, y, lower=None, upper=None):
+        return jnp.log(upper - lower) + jax.nn.log_sigmoid(y) + jax.nn.log_sigmoid(-y)
+
+    def maps_onto(self, support):
+        return (
+            not support.integer
+            and support.lower is not None
+            and support.upper is not None
+            and support.lower_open
+            and support.upper_open
+        )
+
+
+identity = _Identity("identity")
+log = _Log("log")
+logit = _Logit("logit")
+interval = _Interval("interval")
+
+TRANSFORMS: dict[str, Transform] = {t.name: t for t in (identity, log, logit, interval)}
+
+# The registry: a distribution's support decides its default transform (decision 4).
+_DEFAULTS: dict[Constraint, Transform] = {
+    C.real: identity,
+    C.positive: log,
+    C.unit_interval: logit,
+}
+
+
+def default_transform(support: Constraint) -> Transform:
+    """The transform a variable with this support gets unless the user says otherwise."""
+    if support in _DEFAULTS:
+        return _DEFAULTS[support]
+    if interval.maps_onto(support):
+        return interval
+    raise KeyError(f"no transform for a variable supported on {support.describe()}")
+
+
+def resolve_transform(choice: str | Transform | None, support: Constraint) -> Transform:
+    """The transform for ``choice`` (None: the default), checked against ``support``.
+
+    Raises ``ValueError`` with the reason; the builder turns it into a ``TransformError``
+    naming the node.
+    """
+    if choice is None:
+        return default_transform(support)
+    if isinstance(choice, str):
+        if choice not in TRANSFORMS:
+            raise ValueError(f"unknown transform '{choice}'; known: {sorted(TRANSFORMS)}")
+        choice = TRANSFORMS[choice]
+    if not isinstance(choice, Transform):
+        raise ValueError(f"transform must be a name or an exmc Transform, not {choice!r}")
+    if not choice.maps_onto(support):
+        raise ValueError(
+            f"transform '{choice.name}' does not map the real line onto the support, "
+            f"{support.describe()}"
+        )
+    return choice

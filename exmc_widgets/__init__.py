@@ -1,0 +1,1 @@
+"""The live dashboard for Exmc (anywidget + BokehJS). Arrives with a later issue."""
