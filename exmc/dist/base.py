@@ -1,0 +1,77 @@
+"""The distribution protocol.
+
+A distribution is a class used as a value (``exmc.Normal``), never instantiated. It declares:
+
+- ``parametrizations``: the accepted parameter sets, each a dict name -> domain. Most
+  distributions have one; ``Bernoulli`` accepts ``p`` or ``logit_p``.
+- ``support``: the set its values live in (the compiler maps it to a default transform).
+- ``logp(x, **params)``: elementwise log-density in ``jax.numpy``, without any Jacobian.
+- ``sample(key, params, shape)``: draws for predictive checks.
+- ``check_params(params)``: relations between constant parameters (``lower < upper``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Mapping
+
+import jax.numpy as jnp
+import numpy as np
+
+from exmc.constraints import Constraint
+
+
+class Distribution:
+    """Abstract base of every Exmc distribution."""
+
+    parametrizations: ClassVar[tuple[dict[str, Constraint], ...]]
+    support: ClassVar[Constraint]
+    discrete: ClassVar[bool] = False
+
+    def __init__(self):
+        raise TypeError(
+            f"{type(self).__name__} is used as a class: pass exmc.{type(self).__name__} "
+            "to Builder.rv with a dict of parameters"
+        )
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        names: list[str] = []
+        for p in cls.parametrizations:
+            names += [n for n in p if n not in names]
+        return tuple(names)
+
+    @classmethod
+    def match(cls, given: set[str]) -> dict[str, Constraint]:
+        """The parametrization that ``given`` names exactly; ``ValueError`` saying why not."""
+        for p in cls.parametrizations:
+            if set(p) == given:
+                return p
+        known = cls.param_names()
+        unknown = sorted(given - set(known))
+        if unknown:
+            raise ValueError(
+                f"{cls.__name__} has no parameter {', '.join(map(repr, unknown))}; "
+                f"its parameters are {', '.join(known)}"
+            )
+        forms = " or ".join("(" + ", ".join(p) + ")" for p in cls.parametrizations)
+        missing = sorted(set(min(cls.parametrizations, key=lambda p: len(set(p) - given))) - given)
+        if missing and len(cls.parametrizations) == 1:
+            raise ValueError(f"{cls.__name__} needs parameter {', '.join(map(repr, missing))}")
+        raise ValueError(f"{cls.__name__} takes exactly one of the forms {forms}; got {sorted(given)}")
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, np.ndarray]) -> str | None:
+        """A problem with the relation between constant parameters, or None."""
+        return None
+
+    @classmethod
+    def logp(cls, x, **params):
+        raise NotImplementedError
+
+    @classmethod
+    def sample(cls, key, params: Mapping[str, jnp.ndarray], shape: tuple[int, ...]):
+        raise NotImplementedError
+
+
+def half_log_2pi() -> float:
+    return 0.5 * float(np.log(2.0 * np.pi))

@@ -1,0 +1,54 @@
+"""Bernoulli and Binomial, each with probability ``p`` or log-odds ``logit_p``."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.special import gammaln, xlog1py, xlogy
+
+from exmc import constraints as C
+from exmc.dist.base import Distribution
+
+
+class Bernoulli(Distribution):
+    """Bernoulli(p) or Bernoulli(logit_p), on {0, 1}."""
+
+    parametrizations = ({"p": C.closed_unit_interval}, {"logit_p": C.real})
+    support = C.boolean
+    discrete = True
+
+    @classmethod
+    def logp(cls, x, p=None, logit_p=None):
+        if logit_p is not None:
+            # x*l - log(1 + e^l), via softplus so large |l| neither overflows nor cancels
+            return x * logit_p - jax.nn.softplus(logit_p)
+        return xlogy(x, p) + xlog1py(1.0 - x, -p)
+
+    @classmethod
+    def sample(cls, key, params, shape):
+        p = params["p"] if "p" in params else jax.nn.sigmoid(params["logit_p"])
+        return jax.random.bernoulli(key, p, shape).astype(jnp.result_type(float))
+
+
+class Binomial(Distribution):
+    """Binomial(n, p) or Binomial(n, logit_p), on {0, ..., n}."""
+
+    parametrizations = (
+        {"n": C.nonnegative_integer, "p": C.closed_unit_interval},
+        {"n": C.nonnegative_integer, "logit_p": C.real},
+    )
+    support = C.integer_interval(0.0, "n")
+    discrete = True
+
+    @classmethod
+    def logp(cls, x, n, p=None, logit_p=None):
+        log_choose = gammaln(n + 1.0) - gammaln(x + 1.0) - gammaln(n - x + 1.0)
+        if logit_p is not None:
+            return log_choose + x * logit_p - n * jax.nn.softplus(logit_p)
+        return log_choose + xlogy(x, p) + xlog1py(n - x, -p)
+
+    @classmethod
+    def sample(cls, key, params, shape):
+        p = params["p"] if "p" in params else jax.nn.sigmoid(params["logit_p"])
+        n = jnp.broadcast_to(params["n"], shape)
+        return jax.random.binomial(key, n, jnp.broadcast_to(p, shape), shape)
