@@ -29,7 +29,15 @@ def bounds(node: RV, params: Mapping[str, object]):
 
 
 def resolve_params(node: RV, values: Mapping[str, object]) -> dict[str, object]:
-    return {k: values[v] if isinstance(v, str) else v for k, v in node.params.items()}
+    return {k: _as_real(values[v]) if isinstance(v, str) else v for k, v in node.params.items()}
+
+
+def _as_real(value):
+    # A det node may return integers (an index, a count); a distribution's arithmetic mixes
+    # them with floats, which strict dtype promotion refuses, so they enter as floats.
+    if jnp.issubdtype(jnp.result_type(value), jnp.floating):
+        return value
+    return jnp.asarray(value, dtype=jnp.result_type(float))
 
 
 def make_evaluate(ir: IR, analysis: Analysis, layout: Layout):

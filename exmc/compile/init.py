@@ -37,6 +37,10 @@ def initial_point(
 
     Reproducible: the same (seed, chain) gives the same point.
     """
+    if init_values is not None and not isinstance(init_values, Mapping):
+        raise E.InitializationError(
+            None, f"init_values must be a dict of rv name -> value, got {type(init_values).__name__}"
+        )
     fixed = _check_init_values(model, init_values or {})
     rng = np.random.default_rng([int(seed), int(chain)])
     for _ in range(attempts):
@@ -97,7 +101,11 @@ def _apply_init_values(model: "CompiledModel", flat: np.ndarray, fixed: Mapping[
                 unconstrained = node.transform.inverse(jnp.asarray(value), lower, upper)
             unconstrained = np.asarray(jnp.broadcast_to(unconstrained, target.shape), dtype=np.float64)
         if not np.all(np.isfinite(unconstrained)):
-            raise E.InitializationError(name, "init value lies on the boundary of the support (or of its bounds)")
+            raise E.InitializationError(
+                name,
+                "init value lies outside the support or on its boundary, at the values its "
+                "bounds take from the nodes they refer to",
+            )
         flat = flat.copy()
         flat[target.slice] = unconstrained.ravel()
     return flat

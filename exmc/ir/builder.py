@@ -53,6 +53,8 @@ def _check_name(ir: IR, name: object) -> str:
 
 
 def _as_float_array(value, node: str, what: str, error: type[E.ExmcError]) -> np.ndarray:
+    if value is None:
+        raise error(node, f"{what} must be numeric, got None")
     if isinstance(value, (bool, np.bool_)) or (
         isinstance(value, np.ndarray) and value.dtype == np.bool_
     ):
@@ -63,7 +65,7 @@ def _as_float_array(value, node: str, what: str, error: type[E.ExmcError]) -> np
         raise error(node, f"{what} must be numeric, got {type(value).__name__} {value!r:.60}") from None
     if not np.all(np.isfinite(array)):
         bad = np.argwhere(~np.isfinite(array))
-        where = f" at index {tuple(bad[0])}" if array.ndim else ""
+        where = f" at index {tuple(int(i) for i in bad[0])}" if array.ndim else ""
         raise error(node, f"{what} must be finite, got {array[tuple(bad[0])] if array.ndim else array}{where}")
     array.setflags(write=False)
     return array

@@ -36,6 +36,15 @@ class RV:
     def refs(self) -> tuple[str, ...]:
         return tuple(v for v in self.params.values() if isinstance(v, str))
 
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not RV:
+            return NotImplemented
+        return (
+            (self.name, self.dist, self.shape, self.transform, self.noncenter, self.aux_for)
+            == (other.name, other.dist, other.shape, other.transform, other.noncenter, other.aux_for)
+            and same_params(self.params, other.params)
+        )
+
 
 @dataclass(frozen=True)
 class Obs:
@@ -47,6 +56,11 @@ class Obs:
 
     def refs(self) -> tuple[str, ...]:
         return (self.rv,)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Obs:
+            return NotImplemented
+        return (self.name, self.rv) == (other.name, other.rv) and same_value(self.data, other.data)
 
 
 @dataclass(frozen=True)
@@ -82,9 +96,28 @@ class Rewrite:
     def __str__(self) -> str:
         return f"{self.pass_name}: {self.detail}"
 
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Rewrite:
+            return NotImplemented
+        return (self.pass_name, self.node, self.aux, self.detail) == (
+            other.pass_name, other.node, other.aux, other.detail
+        ) and same_params(self.params, other.params)
+
 
 def frozen_params(params: Mapping[str, ParamValue]) -> Mapping[str, ParamValue]:
     return MappingProxyType(dict(params))
+
+
+# Nodes hold arrays, whose == is elementwise, so the dataclasses' generated __eq__ would
+# raise on any vector constant or data; these compare by value (shape included) instead.
+def same_value(a: ParamValue, b: ParamValue) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return np.shape(a) == np.shape(b) and bool(np.array_equal(a, b))
+
+
+def same_params(a: Mapping[str, ParamValue], b: Mapping[str, ParamValue]) -> bool:
+    return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
 
 
 def format_value(value: ParamValue) -> str:
