@@ -29,6 +29,7 @@ from exmc.errors import (
     ExmcError,
     InitializationError,
     ObservationError,
+    SettingsError,
     ParameterDomainError,
     ParameterError,
     ShapeError,
@@ -36,6 +37,8 @@ from exmc.errors import (
     UnknownReferenceError,
 )
 from exmc.ir import IR, Builder
+from exmc.sample import Batch, sample, sample_stream
+from exmc.trace import Trace, trace_from_batches
 
 __version__ = "0.1.0"
 
@@ -43,6 +46,11 @@ __all__ = [
     "Builder",
     "IR",
     "compile_model",
+    "sample",
+    "sample_stream",
+    "Batch",
+    "Trace",
+    "trace_from_batches",
     "CompiledModel",
     "dist",
     "Normal",
@@ -71,4 +79,5 @@ __all__ = [
     "DeterministicError",
     "TransformError",
     "InitializationError",
+    "SettingsError",
 ]

@@ -71,3 +71,7 @@ class TransformError(ExmcError):
 
 class InitializationError(ExmcError):
     """No valid initial point: bad ``init_values``, or a non-finite log-density or gradient."""
+
+
+class SettingsError(ExmcError):
+    """A sampler setting out of range (draws, chains, target_accept, ...)."""

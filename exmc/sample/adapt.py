@@ -1,0 +1,139 @@
+"""Warmup: dual averaging of the step size, Welford variance for the diagonal metric,
+Stan's step-size heuristic and Stan's three-phase window schedule.
+
+Each piece is an (init, update, final) set of pure functions on a NamedTuple, so the
+driver can run them inside its compiled loop.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from exmc.sample.integrator import Point, hamiltonian, leapfrog
+
+# Stan's defaults (Hoffman & Gelman 2014, section 3.2).
+GAMMA, T0, KAPPA = 0.05, 10.0, 0.75
+
+
+class DualAveraging(NamedTuple):
+    log_step: jax.Array
+    log_step_bar: jax.Array
+    h_bar: jax.Array
+    count: jax.Array
+    mu: jax.Array
+
+
+def da_init(step_size) -> DualAveraging:
+    zero = jnp.zeros_like(step_size)
+    return DualAveraging(jnp.log(step_size), zero, zero, zero, jnp.log(10.0 * step_size))
+
+
+def da_update(s: DualAveraging, accept_prob, target) -> DualAveraging:
+    count = s.count + 1.0
+    eta = 1.0 / (count + T0)
+    h_bar = (1.0 - eta) * s.h_bar + eta * (target - accept_prob)
+    log_step = s.mu - jnp.sqrt(count) / GAMMA * h_bar
+    weight = count ** (-KAPPA)
+    log_step_bar = weight * log_step + (1.0 - weight) * s.log_step_bar
+    return DualAveraging(log_step, log_step_bar, h_bar, count, s.mu)
+
+
+class Welford(NamedTuple):
+    n: jax.Array
+    mean: jax.Array
+    m2: jax.Array
+
+
+def welford_init(dim: int, dtype) -> Welford:
+    return Welford(jnp.zeros((), dtype), jnp.zeros(dim, dtype), jnp.zeros(dim, dtype))
+
+
+def welford_update(s: Welford, x) -> Welford:
+    n = s.n + 1.0
+    delta = x - s.mean
+    mean = s.mean + delta / n
+    return Welford(n, mean, s.m2 + delta * (x - mean))
+
+
+def welford_metric(s: Welford):
+    """Stan's regularised variance: shrunk towards 1e-3 with the weight of 5 draws."""
+    var = s.m2 / jnp.maximum(s.n - 1.0, 1.0)
+    return (s.n / (s.n + 5.0)) * var + 1e-3 * (5.0 / (s.n + 5.0))
+
+
+def find_step_size(key, q, logp, grad, logp_and_grad: Callable, step_size, inv_mass, max_iter: int = 100):
+    """Stan's heuristic: double or halve until one leapfrog step's acceptance crosses 0.8."""
+    log_target = jnp.log(0.8)
+
+    def delta_h(k, eps):
+        p = jax.random.normal(k, q.shape, q.dtype) / jnp.sqrt(inv_mass)
+        z = Point(q, p, logp, grad)
+        h = hamiltonian(leapfrog(logp_and_grad, z, eps, inv_mass), inv_mass)
+        h = jnp.where(jnp.isnan(h), jnp.inf, h)
+        return hamiltonian(z, inv_mass) - h
+
+    up = delta_h(jax.random.fold_in(key, 0), step_size) > log_target
+
+    def cond(c):
+        i, eps, stop = c
+        return ~stop & (i < max_iter)
+
+    def body(c):
+        i, eps, _ = c
+        d = delta_h(jax.random.fold_in(key, i), eps)
+        stop = jnp.where(up, ~(d > log_target), ~(d < log_target))
+        new_eps = jnp.where(stop, eps, jnp.where(up, 2.0 * eps, 0.5 * eps))
+        return i + 1, new_eps, stop
+
+    _, eps, _ = lax.while_loop(cond, body, (jnp.int32(1), step_size, jnp.bool_(False)))
+    return eps
+
+
+class Schedule(NamedTuple):
+    """Stan's warmup windows for ``tune`` iterations.
+
+    Iterations [0, init_buffer) adapt the step size only; [init_buffer, slow_end) also
+    collect draws for the metric in windows ending (inclusive) at ``window_ends``;
+    [slow_end, tune) adapt the step size with the final metric.
+    """
+
+    tune: int
+    init_buffer: int
+    slow_end: int
+    window_ends: tuple[int, ...]
+
+
+def warmup_schedule(tune: int, init_buffer: int = 75, term_buffer: int = 50, base_window: int = 25) -> Schedule:
+    if tune < 20:
+        return Schedule(tune, tune, tune, ())
+    if init_buffer + base_window + term_buffer > tune:
+        init_buffer = int(0.15 * tune)
+        term_buffer = int(0.1 * tune)
+        base_window = tune - (init_buffer + term_buffer)
+    slow_end = tune - term_buffer
+    ends, start, size = [], init_buffer, base_window
+    while True:
+        end = start + size
+        if end + 2 * size > slow_end:
+            end = slow_end
+        ends.append(end - 1)
+        if end >= slow_end:
+            break
+        start, size = end, 2 * size
+    return Schedule(tune, init_buffer, slow_end, tuple(ends))
+
+
+MAX_WINDOWS = 32
+
+
+def schedule_array(schedule: Schedule) -> np.ndarray:
+    """The schedule as one fixed-size int array, so new lengths do not recompile."""
+    if len(schedule.window_ends) > MAX_WINDOWS - 3:
+        raise ValueError("too many warmup windows")
+    ends = list(schedule.window_ends) + [-1] * (MAX_WINDOWS - 3 - len(schedule.window_ends))
+    return np.array([schedule.tune, schedule.init_buffer, schedule.slow_end, *ends], dtype=np.int32)

@@ -1,0 +1,128 @@
+"""``exmc.sample`` and ``exmc.sample_stream``: the same driver, as a Trace or as batches."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+import weakref
+from typing import Iterator, Mapping
+
+from exmc import errors as E
+from exmc.compile.model import CompiledModel, compile_model
+from exmc.ir.ir import IR
+from exmc.sample.driver import Batch, run_chains
+from exmc.sample.progress import ProgressBar
+from exmc.trace import Trace, trace_from_batches
+
+# IR -> CompiledModel, so that sampling the same model again reuses its compilation.
+_compiled: dict[int, tuple[weakref.ref, CompiledModel]] = {}
+
+
+def _model(model: IR | CompiledModel) -> CompiledModel:
+    if isinstance(model, CompiledModel):
+        return model
+    if not isinstance(model, IR):
+        raise E.ExmcError(None, f"expected an exmc.IR or CompiledModel, got {type(model).__name__}")
+    entry = _compiled.get(id(model))
+    if entry is not None and entry[0]() is model:
+        return entry[1]
+    compiled = compile_model(model)
+    key = id(model)
+    _compiled[key] = (weakref.ref(model, lambda _: _compiled.pop(key, None)), compiled)
+    return compiled
+
+
+def _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values) -> None:
+    def integer(name, value, low):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+            raise E.SettingsError(None, f"{name} must be an integer >= {low}, got {value!r}")
+
+    integer("draws", draws, 0)
+    integer("tune", tune, 0)
+    integer("chains", chains, 1)
+    integer("seed", seed, 0)
+    integer("max_treedepth", max_treedepth, 1)
+    if not (isinstance(target_accept, numbers.Real) and 0.0 < float(target_accept) < 1.0):
+        raise E.SettingsError(None, f"target_accept must lie in (0, 1), got {target_accept!r}")
+    if init_values is not None and not isinstance(init_values, Mapping):
+        raise E.SettingsError(None, f"init_values must be a dict of rv name -> value, got {type(init_values).__name__}")
+
+
+def sample_stream(
+    ir: IR | CompiledModel,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int = 0,
+    init_values: Mapping[str, object] | None = None,
+    target_accept: float = 0.8,
+    max_treedepth: int = 10,
+    progressbar: bool = False,
+) -> Iterator[Batch]:
+    """Sample with NUTS, yielding ``Batch`` es of draws as they are made.
+
+    Each batch holds the new draws of every chain, (chains, n_new, ...), for the
+    ``"warmup"`` phase first, then ``"sampling"``. Batches come about every 0.25 s.
+    Closing the generator stops sampling; the batches received form a valid trace
+    (``exmc.trace_from_batches``). Settings as ``exmc.sample``.
+    """
+    _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values)
+    model = _model(ir)
+    batches = run_chains(
+        model, draws=draws, tune=tune, chains=chains, seed=seed, init_values=init_values,
+        target_accept=float(target_accept), max_treedepth=max_treedepth,
+    )
+    bar = ProgressBar(tune, draws, chains) if progressbar else None
+    try:
+        for batch in batches:
+            if bar:
+                bar.update(batch)
+            yield batch
+    finally:
+        batches.close()
+        if bar:
+            bar.close()
+
+
+def sample(
+    ir: IR | CompiledModel,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int = 0,
+    init_values: Mapping[str, object] | None = None,
+    target_accept: float = 0.8,
+    max_treedepth: int = 10,
+    progressbar: bool = True,
+) -> Trace:
+    """Sample the posterior of ``ir`` with NUTS and Stan's three-phase warmup.
+
+    Parameters
+    ----------
+    ir : the model (an IR, or a CompiledModel to skip compilation).
+    draws, tune : sampling and warmup iterations per chain.
+    chains : chains, run concurrently from one compilation.
+    seed : the same seed gives the same trace, chain by chain.
+    init_values : constrained starting values for some free rvs, by name.
+    target_accept : the acceptance statistic the step size is tuned to.
+    max_treedepth : at most 2**max_treedepth leapfrog steps per draw.
+    progressbar : show a terminal progress bar.
+
+    Returns a ``Trace``. KeyboardInterrupt keeps every draw made so far as a shorter trace.
+    """
+    model = _model(ir)
+    received: list[Batch] = []
+    stream = sample_stream(model, draws, tune, chains, seed, init_values, target_accept, max_treedepth, progressbar)
+    try:
+        for batch in stream:
+            received.append(batch)
+    except KeyboardInterrupt:
+        kept = sum(b.n for b in received if b.phase == "sampling")
+        warnings.warn(f"sampling interrupted: the trace keeps the {kept} draws per chain made so far", stacklevel=2)
+    finally:
+        stream.close()
+    return trace_from_batches(
+        received, model,
+        attrs={"draws": draws, "tune": tune, "chains": chains, "seed": seed, "target_accept": target_accept,
+               "max_treedepth": max_treedepth},
+    )

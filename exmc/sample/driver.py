@@ -1,0 +1,137 @@
+"""The driver: compiled chunks for every chain, run concurrently, yielded as batches.
+
+All chains share one compilation of the chunk (cached on the CompiledModel, so sampling
+the same model again compiles nothing). Each chain's chunk is called from its own thread:
+XLA releases the GIL while it runs, so chains proceed concurrently on every core without
+moving in lockstep step by step (decision 15); they meet only at chunk boundaries.
+Chunks are sized so that a batch arrives about every ``BATCH_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from exmc._x64 import x64
+from exmc.compile.model import CompiledModel
+from exmc.sample import adapt
+from exmc.sample.chunk import STAT_NAMES, make_chunk, make_init
+
+BATCH_SECONDS = 0.25
+FIRST_CHUNK = 8
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Draws made since the last batch, for every chain.
+
+    phase : "warmup" or "sampling".
+    draws : name -> array (chains, n_new, *shape), constrained values of rv and det nodes.
+    stats : stat -> array (chains, n_new).
+    done, total : iterations of this phase finished so far (per chain) and the target.
+    """
+
+    phase: str
+    draws: Mapping[str, np.ndarray]
+    stats: Mapping[str, np.ndarray]
+    done: int
+    total: int
+
+    @property
+    def n(self) -> int:
+        return next(iter(self.stats.values())).shape[1]
+
+
+def _buffer_length(dim: int) -> int:
+    return int(np.clip(2**20 // max(dim, 1), 16, 1024))
+
+
+class _Kernels:
+    """The compiled pieces for one model and one max_treedepth, compiled once."""
+
+    def __init__(self, model: CompiledModel, max_treedepth: int):
+        dim = model.dim
+        self.length = _buffer_length(dim)
+        logp_and_grad = jax.value_and_grad(model.logp_fn)
+        self.init = jax.jit(make_init(logp_and_grad))
+        self.chunk = jax.jit(make_chunk(logp_and_grad, dim, self.length, max_treedepth))
+        # (chains, length, dim) -> name -> (chains, length, *shape)
+        self.values = jax.jit(jax.vmap(jax.vmap(lambda q: model._reported(model.evaluate(q)[1]))))
+
+
+def kernels(model: CompiledModel, max_treedepth: int) -> _Kernels:
+    cache = model.__dict__.setdefault("_kernels", {})
+    if max_treedepth not in cache:
+        cache[max_treedepth] = _Kernels(model, max_treedepth)
+    return cache[max_treedepth]
+
+
+def run_chains(
+    model: CompiledModel,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    init_values,
+    target_accept: float,
+    max_treedepth: int,
+) -> Iterator[Batch]:
+    """Yield batches until ``tune`` warmup and ``draws`` sampling iterations are done."""
+    schedule = adapt.schedule_array(adapt.warmup_schedule(tune))
+    q0 = [model.initial_point(seed, init_values, chain=c) for c in range(chains)]
+    k = kernels(model, max_treedepth)
+    target = np.float64(target_accept)
+    with x64(True):
+        base_key = jax.random.key(seed)
+        chain_keys = [jax.random.fold_in(base_key, c) for c in range(chains)]
+        carries = [k.init(chain_keys[c], jnp.asarray(q0[c])) for c in range(chains)]
+
+    def advance(c: int, n: int):
+        with x64(True):
+            carry, out = k.chunk(chain_keys[c], carries[c], np.int32(n), schedule, target)
+            jax.block_until_ready(out)
+            return carry, out
+
+    done, total_iterations = 0, tune + draws
+    n = min(FIRST_CHUNK, k.length)
+    with ThreadPoolExecutor(max_workers=chains, thread_name_prefix="exmc-chain") as pool:
+        while done < total_iterations:
+            phase_end = tune if done < tune else total_iterations
+            n = max(1, min(n, phase_end - done, k.length))
+            started = time.perf_counter()
+            futures = [pool.submit(advance, c, n) for c in range(chains)]
+            try:
+                results = [f.result() for f in futures]
+                interrupted = False
+            except KeyboardInterrupt:
+                # The chunks in flight finish within a batch's time: keep their draws too.
+                results = [f.result() for f in futures]
+                interrupted = True
+            elapsed = time.perf_counter() - started
+            carries = [r[0] for r in results]
+            with x64(True):
+                q = jnp.stack([r[1]["q"] for r in results])  # (chains, length, dim)
+                values = k.values(q)
+            warm = done < tune
+            # Slice on the host: slicing device arrays by a varying n would compile each n.
+            draws_out = {name: np.asarray(v)[:, :n] for name, v in values.items()}
+            stats = {s: np.stack([np.asarray(r[1][s])[:n] for r in results]) for s in STAT_NAMES}
+            done += n
+            yield Batch(
+                phase="warmup" if warm else "sampling",
+                draws=draws_out,
+                stats=stats,
+                done=done if warm else done - tune,
+                total=tune if warm else draws,
+            )
+            if interrupted:
+                raise KeyboardInterrupt
+            per_iteration = elapsed / n
+            n = int(np.clip(BATCH_SECONDS / max(per_iteration, 1e-7), 1, k.length))
