@@ -1,0 +1,121 @@
+"""NUTS against analytic posteriors, with tolerances from the effective sample size.
+
+|estimate - truth| < 5 * sd / sqrt(ESS): a correct sampler fails this about once in
+two million; the seed's variance-inflation bug (variance 1.5-2 for a unit Normal) and
+its constrained-parent bug fail it at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import exmc
+from exmc import Builder
+from exmc.diagnostics import ess
+
+pytestmark = pytest.mark.slow
+
+
+def assert_moment(draws: np.ndarray, truth: float, sd: float, what: str) -> None:
+    """draws: (chains, draws) of a function whose mean should be ``truth``."""
+    n_eff = ess(draws)
+    tolerance = 5.0 * sd / np.sqrt(n_eff)
+    error = abs(draws.mean() - truth)
+    assert error < tolerance, f"{what}: |{draws.mean():.4f} - {truth:.4f}| >= {tolerance:.4f} (ESS {n_eff:.0f})"
+
+
+@pytest.mark.parametrize("dim", [1, 10])
+def test_standard_normal_mean_and_variance(dim):
+    ir = Builder.new_ir().rv("x", exmc.Normal, {"mu": 0.0, "sigma": 1.0}, shape=dim)
+    trace = exmc.sample(ir, draws=2000, tune=1000, chains=4, seed=11, progressbar=False)
+    x = trace.posterior["x"].reshape(4, 2000, dim)
+    for i in range(dim):
+        assert_moment(x[..., i], 0.0, 1.0, f"mean of x[{i}]")
+        # E[x^2] = 1 and sd(x^2) = sqrt(2) for a standard Normal
+        assert_moment(x[..., i] ** 2, 1.0, np.sqrt(2.0), f"variance of x[{i}]")
+
+
+def test_standard_normal_variance_tightly():
+    """The seed's variance-inflation bug (a leaf extended with another point's gradient)
+    inflated variances; averaging x^2 over 100 components per draw makes the check tight
+    (tolerance about 0.01). Its ESS and sd are measured, so the components' correlation
+    through the shared trajectory is accounted for."""
+    ir = Builder.new_ir().rv("x", exmc.Normal, {"mu": 0.0, "sigma": 1.0}, shape=100)
+    trace = exmc.sample(ir, draws=2000, tune=1000, chains=4, seed=21, progressbar=False)
+    mean_square = (trace.posterior["x"] ** 2).mean(axis=-1)  # (chains, draws)
+    assert_moment(mean_square, 1.0, mean_square.std(), "mean over components of x^2")
+    assert_moment(trace.posterior["x"].mean(axis=-1), 0.0, 0.1, "mean over components of x")
+
+
+def test_scales_from_001_to_100_are_learned_by_the_metric():
+    scales = np.logspace(-2, 2, 10)
+    ir = Builder.new_ir().rv("x", exmc.Normal, {"mu": 0.0, "sigma": scales})
+    trace = exmc.sample(ir, draws=1000, tune=1000, chains=4, seed=3, progressbar=False)
+    x = trace.posterior["x"] / scales
+    for i in range(10):
+        assert_moment(x[..., i] ** 2, 1.0, np.sqrt(2.0), f"variance of x[{i}] / scale")
+    assert trace.sample_stats["tree_depth"].mean() < 4  # the metric made the problem isotropic
+
+
+def test_conjugate_normal_normal_posterior():
+    y = np.array([1.3, 0.4, 2.2, 1.7, 0.9, 1.1, 2.8, 0.2])
+    prior_sd, noise = 2.0, 0.7
+    precision = 1 / prior_sd**2 + len(y) / noise**2
+    post_mean, post_sd = (y.sum() / noise**2) / precision, precision**-0.5
+    ir = (
+        Builder.new_ir()
+        .rv("mu", exmc.Normal, {"mu": 0.0, "sigma": prior_sd})
+        .rv("y", exmc.Normal, {"mu": "mu", "sigma": noise})
+        .obs("y_obs", "y", y)
+    )
+    trace = exmc.sample(ir, draws=2000, tune=1000, chains=4, seed=5, progressbar=False)
+    mu = trace.posterior["mu"]
+    assert_moment(mu, post_mean, post_sd, "posterior mean")
+    z2 = ((mu - post_mean) / post_sd) ** 2
+    assert_moment(z2, 1.0, np.sqrt(2.0), "posterior variance")
+
+
+def test_gamma_poisson_conjugate_posterior_through_the_log_transform():
+    counts = np.array([3.0, 5.0, 2.0, 4.0, 6.0, 3.0])
+    alpha, beta = 2.0, 0.5
+    a_post, b_post = alpha + counts.sum(), beta + len(counts)
+    ir = (
+        Builder.new_ir()
+        .rv("rate", exmc.Gamma, {"alpha": alpha, "beta": beta})
+        .rv("y", exmc.Poisson, {"mu": "rate"})
+        .obs("y_obs", "y", counts)
+    )
+    trace = exmc.sample(ir, draws=2000, tune=1000, chains=4, seed=9, progressbar=False)
+    rate = trace.posterior["rate"]
+    mean, sd = a_post / b_post, np.sqrt(a_post) / b_post
+    assert_moment(rate, mean, sd, "posterior mean of rate")
+    # E[(rate - mean)^2] = sd^2; the sd of that square is sd^2 * sqrt(2 + 6 / a_post)
+    assert_moment((rate - mean) ** 2, sd**2, sd**2 * np.sqrt(2 + 6 / a_post), "posterior variance of rate")
+
+
+EIGHT_Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
+EIGHT_SIGMA = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
+
+
+def eight_schools_centered() -> exmc.IR:
+    return (
+        Builder.new_ir()
+        .rv("mu", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
+        .rv("tau", exmc.HalfCauchy, {"beta": 5.0})
+        .rv("theta", exmc.Normal, {"mu": "mu", "sigma": "tau"}, shape=8)
+        .rv("y", exmc.Normal, {"mu": "theta", "sigma": EIGHT_SIGMA})
+        .obs("y_obs", "y", EIGHT_Y)
+    )
+
+
+def test_automatic_noncentering_removes_the_funnels_divergences():
+    ir = eight_schools_centered()
+    rewritten = exmc.sample(ir, seed=1, progressbar=False)
+    centered = exmc.sample(exmc.compile_model(ir, noncenter=False), seed=1, progressbar=False)
+    n_rewritten = int(rewritten.sample_stats["diverging"].sum())
+    n_centered = int(centered.sample_stats["diverging"].sum())
+    assert n_rewritten <= 5, n_rewritten
+    assert n_centered >= 20, n_centered
+    # the rewritten model's posterior: mu about 4.4, tau about 3.6 (Gelman et al., BDA3 5.5)
+    assert_moment(rewritten.posterior["mu"], 4.4, 3.3, "mu")

@@ -1,0 +1,147 @@
+"""sample and sample_stream: reproducibility, stream = sample, early stop, compile once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import jax
+import numpy as np
+import pytest
+
+import exmc
+from exmc import Builder
+from exmc.sample import driver
+from exmc.sample.api import _model as compiled_for
+
+
+def readme_ir() -> exmc.IR:
+    return (
+        Builder.new_ir()
+        .rv("mu", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
+        .rv("sigma", exmc.HalfNormal, {"sigma": 2.0})
+        .rv("x", exmc.Normal, {"mu": "mu", "sigma": "sigma"})
+        .obs("x_obs", "x", np.array([2.1, 1.8, 2.5]))
+    )
+
+
+IR = readme_ir()
+SMALL = dict(draws=60, tune=40, chains=3, progressbar=False)
+
+
+def test_trace_has_the_documented_shapes_and_stats():
+    trace = exmc.sample(IR, seed=1, **SMALL)
+    assert trace.posterior["mu"].shape == (3, 60)
+    assert trace.warmup_posterior["sigma"].shape == (3, 40)
+    assert set(trace.sample_stats) == {
+        "diverging", "energy", "step_size", "tree_depth", "n_steps", "lp", "accept_prob"
+    }
+    assert all(v.shape == (3, 60) for v in trace.sample_stats.values())
+    assert np.all(trace.posterior["sigma"] > 0)
+    assert trace.sample_stats["diverging"].dtype == np.bool_
+    # the step size is fixed after warmup, per chain
+    assert np.all(trace.sample_stats["step_size"] == trace.sample_stats["step_size"][:, :1])
+
+
+def test_same_seed_same_trace_and_other_seed_other_trace():
+    a = exmc.sample(IR, seed=5, **SMALL)
+    b = exmc.sample(IR, seed=5, **SMALL)
+    c = exmc.sample(IR, seed=6, **SMALL)
+    np.testing.assert_array_equal(a.posterior["mu"], b.posterior["mu"])
+    np.testing.assert_array_equal(a.sample_stats["energy"], b.sample_stats["energy"])
+    assert not np.array_equal(a.posterior["mu"], c.posterior["mu"])
+
+
+def test_chains_do_not_depend_on_how_many_run_or_how_chunks_are_cut(monkeypatch):
+    full = exmc.sample(IR, seed=2, **SMALL)
+    monkeypatch.setattr(driver, "FIRST_CHUNK", 3)
+    monkeypatch.setattr(driver, "BATCH_SECONDS", 1e-6)  # one-iteration chunks
+    settings = dict(SMALL, chains=2)
+    two = exmc.sample(IR, seed=2, **settings)
+    np.testing.assert_array_equal(full.posterior["mu"][:2], two.posterior["mu"])
+    np.testing.assert_array_equal(full.warmup_sample_stats["step_size"][:2], two.warmup_sample_stats["step_size"])
+
+
+def test_stream_batches_equal_sample_draw_for_draw():
+    trace = exmc.sample(IR, seed=3, **SMALL)
+    batches = list(exmc.sample_stream(IR, seed=3, **SMALL))
+    assert [b.phase for b in batches] == sorted((b.phase for b in batches), key=["warmup", "sampling"].index)
+    assert batches[-1].done == batches[-1].total == 60
+    streamed = exmc.trace_from_batches(batches, exmc.compile_model(IR))
+    for name in trace.posterior:
+        np.testing.assert_array_equal(streamed.posterior[name], trace.posterior[name])
+        np.testing.assert_array_equal(streamed.warmup_posterior[name], trace.warmup_posterior[name])
+    for stat in trace.sample_stats:
+        np.testing.assert_array_equal(streamed.sample_stats[stat], trace.sample_stats[stat])
+
+
+def test_closing_the_stream_early_keeps_a_valid_prefix(monkeypatch):
+    monkeypatch.setattr(driver, "BATCH_SECONDS", 1e-6)
+    full = exmc.sample(IR, seed=4, **SMALL)
+    stream = exmc.sample_stream(IR, seed=4, **SMALL)
+    received = []
+    for batch in stream:
+        received.append(batch)
+        if batch.phase == "sampling" and batch.done >= 10:
+            break
+    stream.close()
+    partial = exmc.trace_from_batches(received, exmc.compile_model(IR))
+    n = partial.n_draws
+    assert 10 <= n < 60
+    np.testing.assert_array_equal(partial.posterior["mu"], full.posterior["mu"][:, :n])
+    np.testing.assert_array_equal(partial.sample_stats["lp"], full.sample_stats["lp"][:, :n])
+
+
+def test_keyboard_interrupt_in_sample_keeps_every_draw_made(monkeypatch):
+    monkeypatch.setattr(driver, "BATCH_SECONDS", 0.05)
+    settings = dict(SMALL, draws=100_000, tune=50)
+    timer = threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.warns(UserWarning, match="interrupted"):
+            trace = exmc.sample(IR, seed=8, **settings)
+    finally:
+        timer.cancel()
+    n = trace.n_draws
+    assert 0 < n < 100_000
+    assert trace.posterior["mu"].shape == (3, n)
+    reference = exmc.sample(IR, seed=8, **dict(settings, draws=n))
+    np.testing.assert_array_equal(trace.posterior["mu"], reference.posterior["mu"])
+
+
+def test_model_and_sampler_compile_once_for_all_chains():
+    compiles = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda event, duration, **kw: compiles.append(event) if event.endswith("backend_compile_duration") else None
+    )
+    ir = readme_ir()  # a fresh IR: nothing cached yet
+    exmc.sample(ir, seed=0, **dict(SMALL, chains=4))
+    first = len(compiles)
+    assert first > 0
+    kernels = driver.kernels(compiled_for(ir), 10)
+    assert kernels.chunk._cache_size() == 1  # one executable serves all four chains
+    exmc.sample(ir, seed=1, **dict(SMALL, chains=4))
+    assert len(compiles) == first  # warm: the same IR samples again without compiling
+
+
+@pytest.mark.parametrize(
+    "settings, match",
+    [
+        (dict(draws=-1), "draws"),
+        (dict(chains=0), "chains"),
+        (dict(target_accept=1.0), "target_accept"),
+        (dict(max_treedepth=0), "max_treedepth"),
+        (dict(tune=2.5), "tune"),
+        (dict(init_values=[1.0]), "init_values"),
+    ],
+)
+def test_bad_settings_raise_before_sampling(settings, match):
+    with pytest.raises(exmc.SettingsError, match=match):
+        exmc.sample(IR, **dict(dict(progressbar=False), **settings))
+
+
+def test_progress_bar_reports_draws_divergences_and_step_size(capsys):
+    exmc.sample(IR, seed=0, draws=20, tune=20, chains=2)
+    err = capsys.readouterr().err
+    assert "sampling 20/20" in err and "draws/s" in err and "divergences" in err and "step size" in err
