@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from exmc.diagnostics import ess
-from exmc.sample.nuts import State, nuts_step
+from exmc.sampler.nuts import State, nuts_step
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from exmc.sample.integrator import Point, hamiltonian, leapfrog
+from exmc.sampler.integrator import Point, hamiltonian, leapfrog
 
 # Stan's defaults (Hoffman & Gelman 2014, section 3.2).
 GAMMA, T0, KAPPA = 0.05, 10.0, 0.75

@@ -17,8 +17,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from exmc.sample import adapt
-from exmc.sample.nuts import State, nuts_step
+from exmc.sampler import adapt
+from exmc.sampler.nuts import State, nuts_step
 
 STAT_NAMES = ("diverging", "energy", "step_size", "tree_depth", "n_steps", "lp", "accept_prob")
 

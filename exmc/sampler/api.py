@@ -10,9 +10,11 @@ from typing import Iterator, Mapping
 from exmc import errors as E
 from exmc.compile.model import CompiledModel, compile_model
 from exmc.ir.ir import IR
-from exmc.sample.driver import Batch, run_chains
-from exmc.sample.progress import ProgressBar
+from exmc.sampler.driver import Batch, run_chains
+from exmc.sampler.progress import ProgressBar
 from exmc.trace import Trace, trace_from_batches
+
+MAX_TREEDEPTH = 30  # 2**30 leapfrog steps a draw; the leaf counters have room for it
 
 # IR -> CompiledModel, so that sampling the same model again reuses its compilation.
 _compiled: dict[int, tuple[weakref.ref, CompiledModel]] = {}
@@ -42,6 +44,8 @@ def _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, ini
     integer("chains", chains, 1)
     integer("seed", seed, 0)
     integer("max_treedepth", max_treedepth, 1)
+    if max_treedepth > MAX_TREEDEPTH:
+        raise E.SettingsError(None, f"max_treedepth must be at most {MAX_TREEDEPTH}, got {max_treedepth}")
     if not (isinstance(target_accept, numbers.Real) and 0.0 < float(target_accept) < 1.0):
         raise E.SettingsError(None, f"target_accept must lie in (0, 1), got {target_accept!r}")
     if init_values is not None and not isinstance(init_values, Mapping):

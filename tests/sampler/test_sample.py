@@ -12,8 +12,8 @@ import pytest
 
 import exmc
 from exmc import Builder
-from exmc.sample import driver
-from exmc.sample.api import _model as compiled_for
+from exmc.sampler import driver
+from exmc.sampler.api import _model as compiled_for
 
 
 def readme_ir() -> exmc.IR:

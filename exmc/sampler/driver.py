@@ -20,8 +20,8 @@ import numpy as np
 
 from exmc._x64 import x64
 from exmc.compile.model import CompiledModel
-from exmc.sample import adapt
-from exmc.sample.chunk import STAT_NAMES, make_chunk, make_init
+from exmc.sampler import adapt
+from exmc.sampler.chunk import STAT_NAMES, make_chunk, make_init
 
 BATCH_SECONDS = 0.25
 FIRST_CHUNK = 8

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from exmc.sample.integrator import Point, hamiltonian, leapfrog
+from exmc.sampler.integrator import Point, hamiltonian, leapfrog
 
 MAX_ENERGY_ERROR = 1000.0
 
@@ -63,14 +63,13 @@ class _Trajectory(NamedTuple):
 
 
 class _Stack(NamedTuple):
-    """Checkpoints for start leaves of open blocks: their p, p#, the prefix sum of p before
-    them, and the p, p# of the leaf just before them (the end of the left half)."""
+    """Checkpoints for start leaves of open blocks: their p, the prefix sum of p before
+    them, and the p of the leaf just before them (the end of the left half). p# = M^-1 p
+    is recomputed when a check needs it rather than stored."""
 
     p: jax.Array
-    p_sharp: jax.Array
     rho_before: jax.Array
     prev_p: jax.Array
-    prev_p_sharp: jax.Array
 
 
 class _Subtree(NamedTuple):
@@ -85,6 +84,20 @@ class _Subtree(NamedTuple):
     diverging: jax.Array
     turning: jax.Array
     sum_accept: jax.Array
+
+
+def _uniform(seed, counter, dtype):
+    """A uniform in [0, 1) from splitmix64 of ``seed + counter * golden``.
+
+    One 64-bit seed per transition comes from JAX's PRNG; the many per-leaf and
+    per-doubling uniforms of the transition come from this counter-based mixer, a few
+    fused integer ops instead of a threefry hash each (decision 16).
+    """
+    z = seed + (counter.astype(jnp.uint64) + jnp.uint64(1)) * jnp.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> jnp.uint64(30))) * jnp.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> jnp.uint64(27))) * jnp.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> jnp.uint64(31))
+    return (z >> jnp.uint64(11)).astype(dtype) * dtype(2.0**-53)
 
 
 def _no_uturn(p_sharp_a, p_sharp_b, rho):
@@ -112,21 +125,20 @@ def _subtree_turns(stack: _Stack, e, leaf_p, leaf_p_sharp, rho_e, inv_mass):
         start = e + 1 - (1 << k)
         row = _popcount(start >> 1)
         rho_block = rho_e - stack.rho_before[row]
-        ok = _no_uturn(stack.p_sharp[row], leaf_p_sharp, rho_block)
+        start_p_sharp = inv_mass * stack.p[row]
+        ok = _no_uturn(start_p_sharp, leaf_p_sharp, rho_block)
         if_k1 = k == 1
         # Start of the right half: the current leaf for k = 1, else a checkpoint.
         mid = e + 1 - (1 << (k - 1))
         mid_row = _popcount(mid >> 1)
         final_beg_p = jnp.where(if_k1, leaf_p, stack.p[mid_row])
-        final_beg_p_sharp = jnp.where(if_k1, leaf_p_sharp, stack.p_sharp[mid_row])
         # End of the left half: the block's start leaf for k = 1, else the leaf before mid.
         init_end_p = jnp.where(if_k1, stack.p[row], stack.prev_p[mid_row])
-        init_end_p_sharp = jnp.where(if_k1, stack.p_sharp[row], stack.prev_p_sharp[mid_row])
         rho_mid = jnp.where(if_k1, stack.rho_before[row] + stack.p[row], stack.rho_before[mid_row])
         rho_init = rho_mid - stack.rho_before[row]
         rho_final = rho_e - rho_mid
-        ok &= _no_uturn(stack.p_sharp[row], final_beg_p_sharp, rho_init + final_beg_p)
-        ok &= _no_uturn(init_end_p_sharp, leaf_p_sharp, rho_final + init_end_p)
+        ok &= _no_uturn(start_p_sharp, inv_mass * final_beg_p, rho_init + final_beg_p)
+        ok &= _no_uturn(inv_mass * init_end_p, leaf_p_sharp, rho_final + init_end_p)
         return turning | ~ok
 
     def body(carry):
@@ -141,8 +153,11 @@ def _subtree_turns(stack: _Stack, e, leaf_p, leaf_p_sharp, rho_e, inv_mass):
     return turning
 
 
-def _build_subtree(key, logp_and_grad, start: Point, direction, depth, step_size, inv_mass, h0, stack_rows):
-    """Make up to 2^depth leaves outward from ``start``; stop at a divergence or U-turn."""
+def _build_subtree(seed, counter, logp_and_grad, start: Point, direction, depth, step_size, inv_mass, h0, stack_rows):
+    """Make up to 2^depth leaves outward from ``start``; stop at a divergence or U-turn.
+
+    Leaf i draws its uniform from counter + i.
+    """
     dim = start.q.shape[0]
     signed_step = direction * step_size
     n_leaves = jnp.left_shift(jnp.int32(1), depth)
@@ -155,7 +170,7 @@ def _build_subtree(key, logp_and_grad, start: Point, direction, depth, step_size
         rho=jnp.zeros_like(start.p),
         log_weight=jnp.array(-jnp.inf, start.q.dtype),
         proposal=_Proposal(start.q, start.logp, start.grad, h0),
-        stack=_Stack(zeros, zeros, zeros, zeros, zeros),
+        stack=_Stack(zeros, zeros, zeros),
         diverging=jnp.bool_(False),
         turning=jnp.bool_(False),
         sum_accept=jnp.zeros((), start.q.dtype),
@@ -173,7 +188,7 @@ def _build_subtree(key, logp_and_grad, start: Point, direction, depth, step_size
         leaf_log_weight = -energy_error
         accept = jnp.minimum(1.0, jnp.exp(leaf_log_weight))
         log_weight = jnp.logaddexp(s.log_weight, leaf_log_weight)
-        u = jax.random.uniform(jax.random.fold_in(key, s.i), dtype=start.q.dtype)
+        u = _uniform(seed, counter + s.i, start.q.dtype.type)
         take = jnp.log(u) < leaf_log_weight - log_weight
         proposal = jax.tree.map(
             lambda new, old: jnp.where(take, new, old),
@@ -188,10 +203,8 @@ def _build_subtree(key, logp_and_grad, start: Point, direction, depth, step_size
         row = jnp.where(s.i % 2 == 0, _popcount(s.i >> 1), stack_rows - 1)
         stack = _Stack(
             s.stack.p.at[row].set(leaf.p),
-            s.stack.p_sharp.at[row].set(p_sharp),
             s.stack.rho_before.at[row].set(rho_before),
             s.stack.prev_p.at[row].set(s.prev_p),
-            s.stack.prev_p_sharp.at[row].set(inv_mass * s.prev_p),
         )
         turning = lax.cond(
             s.i % 2 == 1,
@@ -224,7 +237,8 @@ def nuts_step(
     max_treedepth: int,
 ) -> tuple[State, Info]:
     """One NUTS transition from ``state``; ``step_size`` and ``inv_mass`` may be traced."""
-    key_p, key_dir, key_accept, key_leaf = jax.random.split(key, 4)
+    key_p, key_seed = jax.random.split(key)
+    seed = jax.random.bits(key_seed, dtype=jnp.uint64)
     dtype = state.q.dtype
     p0 = jax.random.normal(key_p, state.q.shape, dtype) / jnp.sqrt(inv_mass)
     z0 = Point(state.q, p0, state.logp, state.grad)
@@ -244,19 +258,22 @@ def nuts_step(
         return (s.depth < max_treedepth) & ~s.done
 
     def body(s: Loop):
-        forward = jax.random.bernoulli(jax.random.fold_in(key_dir, s.depth))
+        # Uniform counters: doubling d's leaves use 2**d - 1 + i (every leaf of the
+        # transition its own); the doubling's own two use 2**40 + 2d and 2**40 + 2d + 1.
+        doubling = jnp.uint64(1 << 40) + jnp.uint64(2) * s.depth.astype(jnp.uint64)
+        forward = _uniform(seed, doubling, dtype.type) < 0.5
         direction = jnp.where(forward, 1.0, -1.0).astype(dtype)
         traj = s.traj
         start = jax.tree.map(lambda r, l: jnp.where(forward, r, l), traj.right, traj.left)
         sub = _build_subtree(
-            jax.random.fold_in(key_leaf, s.depth), logp_and_grad, start, direction,
+            seed, jnp.left_shift(jnp.int32(1), s.depth) - 1, logp_and_grad, start, direction,
             s.depth, step_size, inv_mass, h0, stack_rows,
         )
         n_steps = s.n_steps + sub.i
         sum_accept = s.sum_accept + sub.sum_accept
         valid = ~sub.diverging & ~sub.turning
         # Biased progressive sampling: move to the subtree's proposal w.p. min(1, W_new / W_old).
-        u = jax.random.uniform(jax.random.fold_in(key_accept, s.depth), dtype=dtype)
+        u = _uniform(seed, doubling + jnp.uint64(1), dtype.type)
         take = valid & (jnp.log(u) < sub.log_weight - traj.log_weight)
         proposal = jax.tree.map(lambda new, old: jnp.where(take, new, old), sub.proposal, traj.proposal)
         # Merge, then the generalised U-turn criterion with Stan's checks across the halves.
