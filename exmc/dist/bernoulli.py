@@ -20,8 +20,10 @@ class Bernoulli(Distribution):
     @classmethod
     def logp(cls, x, p=None, logit_p=None):
         if logit_p is not None:
-            # x*l - log(1 + e^l), via softplus so large |l| neither overflows nor cancels
-            return x * logit_p - jax.nn.softplus(logit_p)
+            # x*l - log(1 + e^l) = -(x softplus(-l) + (1 - x) softplus(l)): written as a sum of
+            # non-positive terms so large |l| neither overflows nor cancels (x*l - softplus(l)
+            # rounds to 0 for x = 1, l >~ 37, and its gradient 1 - sigmoid(l) loses digits)
+            return -(x * jax.nn.softplus(-logit_p) + (1.0 - x) * jax.nn.softplus(logit_p))
         return xlogy(x, p) + xlog1py(1.0 - x, -p)
 
     @classmethod
@@ -44,7 +46,8 @@ class Binomial(Distribution):
     def logp(cls, x, n, p=None, logit_p=None):
         log_choose = gammaln(n + 1.0) - gammaln(x + 1.0) - gammaln(n - x + 1.0)
         if logit_p is not None:
-            return log_choose + x * logit_p - n * jax.nn.softplus(logit_p)
+            # x*l - n softplus(l), without the cancellation (see Bernoulli.logp)
+            return log_choose - x * jax.nn.softplus(-logit_p) - (n - x) * jax.nn.softplus(logit_p)
         return log_choose + xlogy(x, p) + xlog1py(n - x, -p)
 
     @classmethod
