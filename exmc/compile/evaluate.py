@@ -41,8 +41,10 @@ def _as_real(value):
 
 
 def make_evaluate(ir: IR, analysis: Analysis, layout: Layout):
-    """Build ``evaluate(flat) -> (terms, values)``.
+    """Build ``evaluate(flat, data=None) -> (terms, values)``.
 
+    data : optional obs node name -> array of the same shape, replacing that observation's
+        data (traced: new data of the same shape compiles nothing new).
     terms : node name -> scalar log-density contribution. A free rv's term includes its
         transform's log-Jacobian; an observed rv's term is keyed by the Obs node's name.
     values : rv and det name -> constrained value (observed rvs hold their data).
@@ -50,7 +52,8 @@ def make_evaluate(ir: IR, analysis: Analysis, layout: Layout):
     observed = ir.observations
     steps = [ir[name] for name in analysis.order]
 
-    def evaluate(flat):
+    def evaluate(flat, data=None):
+        data = data or {}
         blocks = layout.unflatten(flat)
         values: dict[str, object] = {}
         terms: dict[str, object] = {}
@@ -61,8 +64,9 @@ def make_evaluate(ir: IR, analysis: Analysis, layout: Layout):
             params = resolve_params(node, values)
             if node.name in observed:
                 obs = observed[node.name]
-                values[node.name] = obs.data
-                terms[obs.name] = jnp.sum(node.dist.logp(obs.data, **params))
+                value = data.get(obs.name, obs.data)
+                values[node.name] = value
+                terms[obs.name] = jnp.sum(node.dist.logp(value, **params))
                 continue
             y = blocks[node.name]
             lower, upper = bounds(node, params)

@@ -58,8 +58,8 @@ class CompiledModel:
         self.layout = Layout.build(self.analysis.free, self.analysis.shapes, transforms)
         self.evaluate = make_evaluate(ir, self.analysis, self.layout)
 
-        def logp_fn(flat):
-            terms, _ = self.evaluate(flat)
+        def logp_fn(flat, data=None):
+            terms, _ = self.evaluate(flat, data)
             return sum(terms.values(), jnp.zeros((), flat.dtype))
 
         self.logp_fn = logp_fn
