@@ -137,3 +137,37 @@ def schedule_array(schedule: Schedule) -> np.ndarray:
         raise ValueError("too many warmup windows")
     ends = list(schedule.window_ends) + [-1] * (MAX_WINDOWS - 3 - len(schedule.window_ends))
     return np.array([schedule.tune, schedule.init_buffer, schedule.slow_end, *ends], dtype=np.int32)
+
+
+def welford_variance(s: Welford):
+    """Plain running variance (m2 / n)."""
+    return s.m2 / jnp.maximum(s.n, 1.0)
+
+
+def gradient_metric(draws: Welford, grads: Welford, previous):
+    """nutpie's diagonal: sqrt(var(draws) / var(grads)), exact for any Gaussian's diagonal
+    (var x = s^2, var grad = 1 / s^2), clipped as nutpie does. A component whose draws or
+    gradients have not varied yet (early rejections) keeps its ``previous`` value: 0 / 0
+    there would hand the integrator a NaN metric."""
+    var_draws, var_grads = welford_variance(draws), welford_variance(grads)
+    estimate = jnp.clip(jnp.sqrt(var_draws / var_grads), 1e-20, 1e20)
+    usable = (var_draws > 0) & (var_grads > 0) & jnp.isfinite(estimate)
+    return jnp.where(usable, estimate, previous)
+
+
+class NutpieSchedule(NamedTuple):
+    """nutpie's warmup: metric switches every 10 draws in the first 30 %, every 80 later;
+    the last 15 % adapt the step size only."""
+
+    tune: int
+    early_end: int
+    final_start: int
+
+
+def nutpie_schedule(tune: int) -> NutpieSchedule:
+    return NutpieSchedule(tune, int(0.3 * tune), tune - int(0.15 * tune))
+
+
+def nutpie_schedule_array(schedule: NutpieSchedule) -> np.ndarray:
+    """Same fixed size as ``schedule_array`` so both metrics share the chunk's signature."""
+    return np.array([schedule.tune, schedule.early_end, schedule.final_start] + [-1] * (MAX_WINDOWS - 3), dtype=np.int32)

@@ -10,10 +10,12 @@ from typing import Iterator, Mapping
 from exmc import errors as E
 from exmc.compile.model import CompiledModel, compile_model
 from exmc.ir.ir import IR
+from exmc.sampler.chunk import METRICS
 from exmc.sampler.driver import Batch, run_chains
 from exmc.sampler.progress import ProgressBar
 from exmc.trace import Trace, trace_from_batches
 
+DEFAULT_METRIC = "nutpie"  # more ESS per gradient on the benchmark set: DECISIONS 19
 MAX_TREEDEPTH = 30  # 2**30 leapfrog steps a draw; the leaf counters have room for it
 
 # IR -> CompiledModel, so that sampling the same model again reuses its compilation.
@@ -34,7 +36,7 @@ def _model(model: IR | CompiledModel) -> CompiledModel:
     return compiled
 
 
-def _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values) -> None:
+def _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values, metric) -> None:
     def integer(name, value, low):
         if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
             raise E.SettingsError(None, f"{name} must be an integer >= {low}, got {value!r}")
@@ -48,6 +50,8 @@ def _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, ini
         raise E.SettingsError(None, f"max_treedepth must be at most {MAX_TREEDEPTH}, got {max_treedepth}")
     if not (isinstance(target_accept, numbers.Real) and 0.0 < float(target_accept) < 1.0):
         raise E.SettingsError(None, f"target_accept must lie in (0, 1), got {target_accept!r}")
+    if metric not in METRICS:
+        raise E.SettingsError(None, f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
     if init_values is not None and not isinstance(init_values, Mapping):
         raise E.SettingsError(None, f"init_values must be a dict of rv name -> value, got {type(init_values).__name__}")
 
@@ -62,6 +66,7 @@ def sample_stream(
     target_accept: float = 0.8,
     max_treedepth: int = 10,
     progressbar: bool = False,
+    metric: str = DEFAULT_METRIC,
 ) -> Iterator[Batch]:
     """Sample with NUTS, yielding ``Batch`` es of draws as they are made.
 
@@ -70,11 +75,11 @@ def sample_stream(
     Closing the generator stops sampling; the batches received form a valid trace
     (``exmc.trace_from_batches``). Settings as ``exmc.sample``.
     """
-    _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values)
+    _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values, metric)
     model = _model(ir)
     batches = run_chains(
         model, draws=draws, tune=tune, chains=chains, seed=seed, init_values=init_values,
-        target_accept=float(target_accept), max_treedepth=max_treedepth,
+        target_accept=float(target_accept), max_treedepth=max_treedepth, metric=metric,
     )
     bar = ProgressBar(tune, draws, chains) if progressbar else None
     try:
@@ -98,6 +103,7 @@ def sample(
     target_accept: float = 0.8,
     max_treedepth: int = 10,
     progressbar: bool = True,
+    metric: str = DEFAULT_METRIC,
 ) -> Trace:
     """Sample the posterior of ``ir`` with NUTS and Stan's three-phase warmup.
 
@@ -111,12 +117,16 @@ def sample(
     target_accept : the acceptance statistic the step size is tuned to.
     max_treedepth : at most 2**max_treedepth leapfrog steps per draw.
     progressbar : show a terminal progress bar.
+    metric : how warmup learns the diagonal metric: "stan" (Welford variance of the draws in
+        doubling windows) or "nutpie" (sqrt(var(draws) / var(gradients)), overlapping windows).
 
     Returns a ``Trace``. KeyboardInterrupt keeps every draw made so far as a shorter trace.
     """
     model = _model(ir)
     received: list[Batch] = []
-    stream = sample_stream(model, draws, tune, chains, seed, init_values, target_accept, max_treedepth, progressbar)
+    stream = sample_stream(
+        model, draws, tune, chains, seed, init_values, target_accept, max_treedepth, progressbar, metric
+    )
     try:
         for batch in stream:
             received.append(batch)
@@ -128,5 +138,5 @@ def sample(
     return trace_from_batches(
         received, model,
         attrs={"draws": draws, "tune": tune, "chains": chains, "seed": seed, "target_accept": target_accept,
-               "max_treedepth": max_treedepth},
+               "max_treedepth": max_treedepth, "metric": metric},
     )

@@ -28,31 +28,46 @@ class Carry(NamedTuple):
     step_size: jax.Array
     inv_mass: jax.Array
     da: adapt.DualAveraging
-    welford: adapt.Welford
+    welford: adapt.Welford       # draws (Stan), or foreground draws (nutpie)
+    grads: adapt.Welford         # nutpie: foreground gradients
+    background: tuple            # nutpie: background (draws, gradients)
+    metric_changed: jax.Array    # nutpie: the metric has moved from its initial guess
     iteration: jax.Array
 
+METRICS = ("stan", "nutpie")
 
-def make_init(logp_and_grad: Callable):
-    """``init(chain_key, q0) -> Carry``: logp and gradient at q0, Stan's first step size."""
+
+def make_init(logp_and_grad: Callable, metric: str = "stan"):
+    """``init(chain_key, q0) -> Carry``: logp and gradient at q0, the initial metric
+    (unit for Stan; 1 / |gradient| for nutpie) and Stan's first step size."""
 
     def init(chain_key, q0):
         logp, grad = logp_and_grad(q0)
-        inv_mass = jnp.ones_like(q0)
+        dim, dtype = q0.shape[0], q0.dtype
+        empty = adapt.welford_init(dim, dtype)
+        if metric == "nutpie":
+            inv_mass = jnp.clip(1.0 / jnp.abs(grad), 1e-20, 1e20)
+            draws, grads = adapt.welford_update(empty, q0), adapt.welford_update(empty, grad)
+        else:
+            inv_mass = jnp.ones_like(q0)
+            draws, grads = empty, empty
         step = adapt.find_step_size(
-            jax.random.split(chain_key)[1], q0, logp, grad, logp_and_grad,
-            jnp.ones((), q0.dtype), inv_mass,
+            jax.random.split(chain_key)[1], q0, logp, grad, logp_and_grad, jnp.ones((), dtype), inv_mass,
         )
         return Carry(
             State(q0, logp, grad), step, inv_mass, adapt.da_init(step),
-            adapt.welford_init(q0.shape[0], q0.dtype), jnp.int32(0),
+            draws, grads, (draws, grads), jnp.bool_(False), jnp.int32(0),
         )
 
     return init
 
 
-def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: int):
+def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: int, metric: str = "stan"):
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+    warmup_step = _stan_warmup if metric == "stan" else _nutpie_warmup
+
     def run(chain_key, carry: Carry, n, schedule, target_accept):
-        tune, init_buffer, slow_end, window_ends = schedule[0], schedule[1], schedule[2], schedule[3:]
         dtype = carry.state.q.dtype
         buffers = {
             "q": jnp.zeros((length, dim), dtype),
@@ -77,33 +92,72 @@ def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: in
             }
             out = {k: out[k].at[t].set(v) for k, v in row.items()}
 
-            # Warmup (Stan's order): step size, then the metric's window, then window ends.
-            warm = it < tune
-            da = adapt.da_update(c.da, info.accept_prob, target_accept)
-            step = jnp.exp(da.log_step)
-            collect = (it >= init_buffer) & (it < slow_end)
-            welford = jax.tree.map(
-                lambda new, old: jnp.where(collect, new, old), adapt.welford_update(c.welford, state.q), c.welford
-            )
-            window_end = jnp.any(window_ends == it)
-            inv_mass = jnp.where(window_end, adapt.welford_metric(welford), c.inv_mass)
-            welford = jax.tree.map(
-                lambda reset, kept: jnp.where(window_end, reset, kept), adapt.welford_init(dim, dtype), welford
-            )
-            step = lax.cond(
-                window_end,
-                lambda: adapt.find_step_size(
-                    jax.random.fold_in(key, 1), state.q, state.logp, state.grad, logp_and_grad, step, inv_mass
-                ),
-                lambda: step,
-            )
-            da = jax.tree.map(lambda reset, kept: jnp.where(window_end, reset, kept), adapt.da_init(step), da)
-            step = jnp.where(it == tune - 1, jnp.exp(da.log_step_bar), step)
-            adapted = Carry(state, step, inv_mass, da, welford, it + 1)
-            frozen = Carry(state, c.step_size, c.inv_mass, c.da, c.welford, it + 1)
-            c = jax.tree.map(lambda a, f: jnp.where(warm, a, f), adapted, frozen)
-            return c, out
+            warm = it < schedule[0]
+            adapted = warmup_step(c._replace(state=state), info, it, jax.random.fold_in(key, 1),
+                                  schedule, target_accept, logp_and_grad)
+            c = jax.tree.map(lambda a, f: jnp.where(warm, a, f), adapted, c._replace(state=state))
+            return c._replace(iteration=it + 1), out
 
         return lax.fori_loop(0, n, body, (carry, buffers))
 
     return run
+
+
+def _where(flag, new, old):
+    return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
+
+
+def _stan_warmup(c: Carry, info, it, key, schedule, target_accept, logp_and_grad) -> Carry:
+    """Stan's order: step size, then the metric's window, then the window's end."""
+    tune, init_buffer, slow_end, window_ends = schedule[0], schedule[1], schedule[2], schedule[3:]
+    dim, dtype = c.state.q.shape[0], c.state.q.dtype
+    da = adapt.da_update(c.da, info.accept_prob, target_accept)
+    step = jnp.exp(da.log_step)
+    collect = (it >= init_buffer) & (it < slow_end)
+    welford = _where(collect, adapt.welford_update(c.welford, c.state.q), c.welford)
+    window_end = jnp.any(window_ends == it)
+    inv_mass = jnp.where(window_end, adapt.welford_metric(welford), c.inv_mass)
+    welford = _where(window_end, adapt.welford_init(dim, dtype), welford)
+    step = lax.cond(
+        window_end,
+        lambda: adapt.find_step_size(key, c.state.q, c.state.logp, c.state.grad, logp_and_grad, step, inv_mass),
+        lambda: step,
+    )
+    da = _where(window_end, adapt.da_init(step), da)
+    step = jnp.where(it == tune - 1, jnp.exp(da.log_step_bar), step)
+    return c._replace(step_size=step, inv_mass=inv_mass, da=da, welford=welford)
+
+
+def _nutpie_warmup(c: Carry, info, it, key, schedule, target_accept, logp_and_grad) -> Carry:
+    """nutpie's: draws and gradients feed a foreground and a background estimator; the
+    background replaces the foreground every 10 (early) or 80 draws; the metric follows the
+    foreground every draw; the step size is re-found when the metric first moves."""
+    tune, early_end, final_start = schedule[0], schedule[1], schedule[2]
+    dim, dtype = c.state.q.shape[0], c.state.q.dtype
+    empty = adapt.welford_init(dim, dtype)
+    in_metric = it < final_start
+    draws = adapt.welford_update(c.welford, c.state.q)
+    grads = adapt.welford_update(c.grads, c.state.grad)
+    bg_draws = adapt.welford_update(c.background[0], c.state.q)
+    bg_grads = adapt.welford_update(c.background[1], c.state.grad)
+    switch_every = jnp.where(it < early_end, jnp.int32(10), jnp.int32(80))
+    switch = (bg_draws.n >= switch_every.astype(dtype)) & (switch_every + it <= final_start)
+    draws, grads = _where(switch, (bg_draws, bg_grads), (draws, grads))
+    bg_draws, bg_grads = _where(switch, (empty, empty), (bg_draws, bg_grads))
+    update = in_metric & (draws.n >= 3)
+    inv_mass = jnp.where(update, adapt.gradient_metric(draws, grads, c.inv_mass), c.inv_mass)
+    first_change = update & ~c.metric_changed
+    da = adapt.da_update(c.da, info.accept_prob, target_accept)
+    step = lax.cond(
+        first_change,
+        lambda: adapt.find_step_size(key, c.state.q, c.state.logp, c.state.grad, logp_and_grad, c.step_size, inv_mass),
+        lambda: jnp.exp(da.log_step),
+    )
+    da = _where(first_change, adapt.da_init(step), da)
+    step = jnp.where(it == tune - 1, jnp.exp(da.log_step_bar), step)
+    kept = (c.welford, c.grads, c.background)
+    draws, grads, background = _where(in_metric, (draws, grads, (bg_draws, bg_grads)), kept)
+    return c._replace(
+        step_size=step, inv_mass=inv_mass, da=da, welford=draws, grads=grads, background=background,
+        metric_changed=c.metric_changed | update,
+    )

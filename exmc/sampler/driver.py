@@ -55,21 +55,21 @@ def _buffer_length(dim: int) -> int:
 class _Kernels:
     """The compiled pieces for one model and one max_treedepth, compiled once."""
 
-    def __init__(self, model: CompiledModel, max_treedepth: int):
+    def __init__(self, model: CompiledModel, max_treedepth: int, metric: str):
         dim = model.dim
         self.length = _buffer_length(dim)
         logp_and_grad = jax.value_and_grad(model.logp_fn)
-        self.init = jax.jit(make_init(logp_and_grad))
-        self.chunk = jax.jit(make_chunk(logp_and_grad, dim, self.length, max_treedepth))
+        self.init = jax.jit(make_init(logp_and_grad, metric))
+        self.chunk = jax.jit(make_chunk(logp_and_grad, dim, self.length, max_treedepth, metric))
         # (chains, length, dim) -> name -> (chains, length, *shape)
         self.values = jax.jit(jax.vmap(jax.vmap(lambda q: model._reported(model.evaluate(q)[1]))))
 
 
-def kernels(model: CompiledModel, max_treedepth: int) -> _Kernels:
+def kernels(model: CompiledModel, max_treedepth: int, metric: str = "stan") -> _Kernels:
     cache = model.__dict__.setdefault("_kernels", {})
-    if max_treedepth not in cache:
-        cache[max_treedepth] = _Kernels(model, max_treedepth)
-    return cache[max_treedepth]
+    if (max_treedepth, metric) not in cache:
+        cache[max_treedepth, metric] = _Kernels(model, max_treedepth, metric)
+    return cache[max_treedepth, metric]
 
 
 def run_chains(
@@ -82,11 +82,15 @@ def run_chains(
     init_values,
     target_accept: float,
     max_treedepth: int,
+    metric: str = "stan",
 ) -> Iterator[Batch]:
     """Yield batches until ``tune`` warmup and ``draws`` sampling iterations are done."""
-    schedule = adapt.schedule_array(adapt.warmup_schedule(tune))
+    if metric == "nutpie":
+        schedule = adapt.nutpie_schedule_array(adapt.nutpie_schedule(tune))
+    else:
+        schedule = adapt.schedule_array(adapt.warmup_schedule(tune))
     q0 = [model.initial_point(seed, init_values, chain=c) for c in range(chains)]
-    k = kernels(model, max_treedepth)
+    k = kernels(model, max_treedepth, metric)
     target = np.float64(target_accept)
     with x64(True):
         base_key = jax.random.key(seed)

@@ -48,17 +48,19 @@ def test_standard_normal_variance_tightly():
     assert_moment(trace.posterior["x"].mean(axis=-1), 0.0, 0.1, "mean over components of x")
 
 
-def test_scales_from_001_to_100_are_learned_by_the_metric():
+@pytest.mark.parametrize("metric", ["stan", "nutpie"])
+def test_scales_from_001_to_100_are_learned_by_the_metric(metric):
     scales = np.logspace(-2, 2, 10)
     ir = Builder.new_ir().rv("x", exmc.Normal, {"mu": 0.0, "sigma": scales})
-    trace = exmc.sample(ir, draws=1000, tune=1000, chains=4, seed=3, progressbar=False)
+    trace = exmc.sample(ir, draws=1000, tune=1000, chains=4, seed=3, progressbar=False, metric=metric)
     x = trace.posterior["x"] / scales
     for i in range(10):
         assert_moment(x[..., i] ** 2, 1.0, np.sqrt(2.0), f"variance of x[{i}] / scale")
     assert trace.sample_stats["tree_depth"].mean() < 4  # the metric made the problem isotropic
 
 
-def test_conjugate_normal_normal_posterior():
+@pytest.mark.parametrize("metric", ["stan", "nutpie"])
+def test_conjugate_normal_normal_posterior(metric):
     y = np.array([1.3, 0.4, 2.2, 1.7, 0.9, 1.1, 2.8, 0.2])
     prior_sd, noise = 2.0, 0.7
     precision = 1 / prior_sd**2 + len(y) / noise**2
@@ -69,14 +71,15 @@ def test_conjugate_normal_normal_posterior():
         .rv("y", exmc.Normal, {"mu": "mu", "sigma": noise})
         .obs("y_obs", "y", y)
     )
-    trace = exmc.sample(ir, draws=2000, tune=1000, chains=4, seed=5, progressbar=False)
+    trace = exmc.sample(ir, draws=2000, tune=1000, chains=4, seed=5, progressbar=False, metric=metric)
     mu = trace.posterior["mu"]
     assert_moment(mu, post_mean, post_sd, "posterior mean")
     z2 = ((mu - post_mean) / post_sd) ** 2
     assert_moment(z2, 1.0, np.sqrt(2.0), "posterior variance")
 
 
-def test_gamma_poisson_conjugate_posterior_through_the_log_transform():
+@pytest.mark.parametrize("metric", ["stan", "nutpie"])
+def test_gamma_poisson_conjugate_posterior_through_the_log_transform(metric):
     counts = np.array([3.0, 5.0, 2.0, 4.0, 6.0, 3.0])
     alpha, beta = 2.0, 0.5
     a_post, b_post = alpha + counts.sum(), beta + len(counts)
@@ -86,7 +89,7 @@ def test_gamma_poisson_conjugate_posterior_through_the_log_transform():
         .rv("y", exmc.Poisson, {"mu": "rate"})
         .obs("y_obs", "y", counts)
     )
-    trace = exmc.sample(ir, draws=2000, tune=1000, chains=4, seed=9, progressbar=False)
+    trace = exmc.sample(ir, draws=2000, tune=1000, chains=4, seed=9, progressbar=False, metric=metric)
     rate = trace.posterior["rate"]
     mean, sd = a_post / b_post, np.sqrt(a_post) / b_post
     assert_moment(rate, mean, sd, "posterior mean of rate")

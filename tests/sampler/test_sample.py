@@ -13,6 +13,7 @@ import pytest
 import exmc
 from exmc import Builder
 from exmc.sampler import driver
+from exmc.sampler.api import DEFAULT_METRIC
 from exmc.sampler.api import _model as compiled_for
 
 
@@ -119,7 +120,7 @@ def test_model_and_sampler_compile_once_for_all_chains():
     exmc.sample(ir, seed=0, **dict(SMALL, chains=4))
     first = len(compiles)
     assert first > 0
-    kernels = driver.kernels(compiled_for(ir), 10)
+    kernels = driver.kernels(compiled_for(ir), 10, DEFAULT_METRIC)
     assert kernels.chunk._cache_size() == 1  # one executable serves all four chains
     exmc.sample(ir, seed=1, **dict(SMALL, chains=4))
     assert len(compiles) == first  # warm: the same IR samples again without compiling
@@ -134,6 +135,7 @@ def test_model_and_sampler_compile_once_for_all_chains():
         (dict(max_treedepth=0), "max_treedepth"),
         (dict(tune=2.5), "tune"),
         (dict(init_values=[1.0]), "init_values"),
+        (dict(metric="dense"), "metric"),
     ],
 )
 def test_bad_settings_raise_before_sampling(settings, match):

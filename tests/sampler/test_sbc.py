@@ -24,18 +24,21 @@ pytestmark = pytest.mark.slow
 REPLICATIONS, TUNE, DRAWS, THIN, BINS = 200, 300, 400, 4, 10
 
 
-def posterior_draws(model: exmc.CompiledModel, obs_name: str, datasets: np.ndarray, seed: int):
+def posterior_draws(model: exmc.CompiledModel, obs_name: str, datasets: np.ndarray, seed: int, metric: str = "stan"):
     """(replications, DRAWS // THIN) constrained draws of every value, one chain each."""
     dim = model.dim
-    schedule = adapt.schedule_array(adapt.warmup_schedule(TUNE))
+    if metric == "nutpie":
+        schedule = adapt.nutpie_schedule_array(adapt.nutpie_schedule(TUNE))
+    else:
+        schedule = adapt.schedule_array(adapt.warmup_schedule(TUNE))
     q0 = np.stack([model.initial_point(seed, chain=r) for r in range(len(datasets))])
 
     def fit(key, data, start):
         def logp_and_grad(q):
             return jax.value_and_grad(model.logp_fn)(q, {obs_name: data})
 
-        carry = make_init(logp_and_grad)(key, start)
-        run = make_chunk(logp_and_grad, dim, TUNE + DRAWS, 10)
+        carry = make_init(logp_and_grad, metric)(key, start)
+        run = make_chunk(logp_and_grad, dim, TUNE + DRAWS, 10, metric)
         _, out = run(key, carry, TUNE + DRAWS, schedule, 0.8)
         q = out["q"][TUNE::THIN]
         return jax.vmap(lambda x: model.evaluate(x, {obs_name: data})[1])(q)
@@ -85,7 +88,8 @@ def test_sbc_beta_binomial():
     assert_uniform_ranks(p, draws["p"], "p")
 
 
-def test_sbc_hierarchical_model_through_the_noncentering_rewrite():
+@pytest.mark.parametrize("metric", ["stan", "nutpie"])
+def test_sbc_hierarchical_model_through_the_noncentering_rewrite(metric):
     rng = np.random.default_rng(5)
     mu = rng.normal(0.0, 1.0, REPLICATIONS)
     tau = np.abs(rng.normal(0.0, 1.0, REPLICATIONS))
@@ -101,7 +105,7 @@ def test_sbc_hierarchical_model_through_the_noncentering_rewrite():
     )
     model = exmc.compile_model(ir)
     assert [r.node for r in model.rewrites] == ["theta"]
-    draws = posterior_draws(model, "y_obs", y, seed=6)
+    draws = posterior_draws(model, "y_obs", y, seed=6, metric=metric)
     assert_uniform_ranks(mu, draws["mu"], "mu")
     assert_uniform_ranks(tau, draws["tau"], "tau")
     for j in range(4):
