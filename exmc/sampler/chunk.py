@@ -32,14 +32,16 @@ class Carry(NamedTuple):
     grads: adapt.Welford         # nutpie: foreground gradients
     background: tuple            # nutpie: background (draws, gradients)
     metric_changed: jax.Array    # nutpie: the metric has moved from its initial guess
+    search: jax.Array            # re-find the step size before the next transition
     iteration: jax.Array
 
 METRICS = ("stan", "nutpie")
 
 
 def make_init(logp_and_grad: Callable, metric: str = "stan"):
-    """``init(chain_key, q0) -> Carry``: logp and gradient at q0, the initial metric
-    (unit for Stan; 1 / |gradient| for nutpie) and Stan's first step size."""
+    """``init(chain_key, q0) -> Carry``: logp and gradient at q0 and the initial metric
+    (unit for Stan; 1 / |gradient| for nutpie). The first step size is found by the chunk,
+    before its first transition (``search``), so Stan's heuristic is compiled once, there."""
 
     def init(chain_key, q0):
         logp, grad = logp_and_grad(q0)
@@ -51,12 +53,10 @@ def make_init(logp_and_grad: Callable, metric: str = "stan"):
         else:
             inv_mass = jnp.ones_like(q0)
             draws, grads = empty, empty
-        step = adapt.find_step_size(
-            jax.random.split(chain_key)[1], q0, logp, grad, logp_and_grad, jnp.ones((), dtype), inv_mass,
-        )
+        step = jnp.ones((), dtype)
         return Carry(
             State(q0, logp, grad), step, inv_mass, adapt.da_init(step),
-            draws, grads, (draws, grads), jnp.bool_(False), jnp.int32(0),
+            draws, grads, (draws, grads), jnp.bool_(False), jnp.bool_(True), jnp.int32(0),
         )
 
     return init
@@ -84,6 +84,13 @@ def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: in
             c, out = loop
             it = c.iteration
             key = jax.random.fold_in(chain_key, it)
+            # Stan's heuristic, at the start and after each metric change, from the current point
+            step, da = lax.cond(
+                c.search,
+                lambda: _search(jax.random.fold_in(key, 1), c, logp_and_grad),
+                lambda: (c.step_size, c.da),
+            )
+            c = c._replace(step_size=step, da=da, search=jnp.bool_(False))
             state, info = nuts_step(key, c.state, logp_and_grad, c.step_size, c.inv_mass, max_treedepth)
             row = {
                 "q": state.q, "lp": state.logp, "diverging": info.diverging, "energy": info.energy,
@@ -93,8 +100,7 @@ def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: in
             out = {k: out[k].at[t].set(v) for k, v in row.items()}
 
             warm = it < schedule[0]
-            adapted = warmup_step(c._replace(state=state), info, it, jax.random.fold_in(key, 1),
-                                  schedule, target_accept, logp_and_grad)
+            adapted = warmup_step(c._replace(state=state), info, it, schedule, target_accept)
             c = jax.tree.map(lambda a, f: jnp.where(warm, a, f), adapted, c._replace(state=state))
             return c._replace(iteration=it + 1), out
 
@@ -103,11 +109,17 @@ def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: in
     return run
 
 
+def _search(key, c: Carry, logp_and_grad):
+    s = c.state
+    step = adapt.find_step_size(key, s.q, s.logp, s.grad, logp_and_grad, c.step_size, c.inv_mass)
+    return step, adapt.da_init(step)
+
+
 def _where(flag, new, old):
     return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
 
 
-def _stan_warmup(c: Carry, info, it, key, schedule, target_accept, logp_and_grad) -> Carry:
+def _stan_warmup(c: Carry, info, it, schedule, target_accept) -> Carry:
     """Stan's order: step size, then the metric's window, then the window's end."""
     tune, init_buffer, slow_end, window_ends = schedule[0], schedule[1], schedule[2], schedule[3:]
     dim, dtype = c.state.q.shape[0], c.state.q.dtype
@@ -118,17 +130,11 @@ def _stan_warmup(c: Carry, info, it, key, schedule, target_accept, logp_and_grad
     window_end = jnp.any(window_ends == it)
     inv_mass = jnp.where(window_end, adapt.welford_metric(welford), c.inv_mass)
     welford = _where(window_end, adapt.welford_init(dim, dtype), welford)
-    step = lax.cond(
-        window_end,
-        lambda: adapt.find_step_size(key, c.state.q, c.state.logp, c.state.grad, logp_and_grad, step, inv_mass),
-        lambda: step,
-    )
-    da = _where(window_end, adapt.da_init(step), da)
     step = jnp.where(it == tune - 1, jnp.exp(da.log_step_bar), step)
-    return c._replace(step_size=step, inv_mass=inv_mass, da=da, welford=welford)
+    return c._replace(step_size=step, inv_mass=inv_mass, da=da, welford=welford, search=window_end)
 
 
-def _nutpie_warmup(c: Carry, info, it, key, schedule, target_accept, logp_and_grad) -> Carry:
+def _nutpie_warmup(c: Carry, info, it, schedule, target_accept) -> Carry:
     """nutpie's: draws and gradients feed a foreground and a background estimator; the
     background replaces the foreground every 10 (early) or 80 draws; the metric follows the
     foreground every draw; the step size is re-found when the metric first moves."""
@@ -148,16 +154,10 @@ def _nutpie_warmup(c: Carry, info, it, key, schedule, target_accept, logp_and_gr
     inv_mass = jnp.where(update, adapt.gradient_metric(draws, grads, c.inv_mass), c.inv_mass)
     first_change = update & ~c.metric_changed
     da = adapt.da_update(c.da, info.accept_prob, target_accept)
-    step = lax.cond(
-        first_change,
-        lambda: adapt.find_step_size(key, c.state.q, c.state.logp, c.state.grad, logp_and_grad, c.step_size, inv_mass),
-        lambda: jnp.exp(da.log_step),
-    )
-    da = _where(first_change, adapt.da_init(step), da)
-    step = jnp.where(it == tune - 1, jnp.exp(da.log_step_bar), step)
+    step = jnp.where(it == tune - 1, jnp.exp(da.log_step_bar), jnp.exp(da.log_step))
     kept = (c.welford, c.grads, c.background)
     draws, grads, background = _where(in_metric, (draws, grads, (bg_draws, bg_grads)), kept)
     return c._replace(
         step_size=step, inv_mass=inv_mass, da=da, welford=draws, grads=grads, background=background,
-        metric_changed=c.metric_changed | update,
+        metric_changed=c.metric_changed | update, search=first_change,
     )

@@ -112,13 +112,22 @@ def eight_schools_centered() -> exmc.IR:
     )
 
 
-def test_automatic_noncentering_removes_the_funnels_divergences():
+@pytest.mark.parametrize("metric", ["stan", "nutpie"])
+def test_automatic_noncentering_removes_the_funnels_divergences(metric):
+    """Measured over seeds 0-7 (4 x 1000 draws each): rewritten, Stan's metric 0-3 divergences
+    a run and nutpie's 2-8 (it settles at acceptance 0.815, on the 0.8 target, with a larger
+    step than Stan's, which lands at 0.889); centered, 40-118 and 29-1013 over seeds 0-3.
+    Over three runs (12000 draws): a handful is at most 0.25 % of draws, and the centered
+    model must diverge at least five times as often."""
     ir = eight_schools_centered()
-    rewritten = exmc.sample(ir, seed=1, progressbar=False)
-    centered = exmc.sample(exmc.compile_model(ir, noncenter=False), seed=1, progressbar=False)
-    n_rewritten = int(rewritten.sample_stats["diverging"].sum())
-    n_centered = int(centered.sample_stats["diverging"].sum())
-    assert n_rewritten <= 5, n_rewritten
-    assert n_centered >= 20, n_centered
+    centered_model = exmc.compile_model(ir, noncenter=False)
+    n_rewritten = n_centered = 0
+    for seed in range(3):
+        rewritten = exmc.sample(ir, seed=seed, progressbar=False, metric=metric)
+        centered = exmc.sample(centered_model, seed=seed, progressbar=False, metric=metric)
+        n_rewritten += int(rewritten.sample_stats["diverging"].sum())
+        n_centered += int(centered.sample_stats["diverging"].sum())
+    assert n_rewritten <= 30, n_rewritten
+    assert n_centered >= max(60, 5 * n_rewritten), (n_centered, n_rewritten)
     # the rewritten model's posterior: mu about 4.4, tau about 3.6 (Gelman et al., BDA3 5.5)
     assert_moment(rewritten.posterior["mu"], 4.4, 3.3, "mu")
