@@ -7,16 +7,7 @@ import pytest
 
 import exmc
 from exmc import Builder
-
-
-def readme_ir() -> exmc.IR:
-    return (
-        Builder.new_ir()
-        .rv("mu", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
-        .rv("sigma", exmc.HalfNormal, {"sigma": 2.0})
-        .rv("x", exmc.Normal, {"mu": "mu", "sigma": "sigma"})
-        .obs("x_obs", "x", np.array([2.1, 1.8, 2.5]))
-    )
+from exmc.demo import readme_model as readme_ir
 
 
 def test_initial_point_is_uniform_in_minus_two_two_and_reproducible():

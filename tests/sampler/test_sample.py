@@ -11,20 +11,10 @@ import numpy as np
 import pytest
 
 import exmc
-from exmc import Builder
+from exmc.demo import readme_model as readme_ir
 from exmc.sampler import driver
 from exmc.sampler.api import DEFAULT_METRIC
 from exmc.sampler.api import _model as compiled_for
-
-
-def readme_ir() -> exmc.IR:
-    return (
-        Builder.new_ir()
-        .rv("mu", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
-        .rv("sigma", exmc.HalfNormal, {"sigma": 2.0})
-        .rv("x", exmc.Normal, {"mu": "mu", "sigma": "sigma"})
-        .obs("x_obs", "x", np.array([2.1, 1.8, 2.5]))
-    )
 
 
 IR = readme_ir()
