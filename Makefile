@@ -1,10 +1,12 @@
 # The README's quick start: `make demo` and `make test`, each on a fresh machine.
+# `make bench`: Exmc against NumPyro (benchmarks/run.py).
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+BENCH  := $(VENV)/.bench-stamp
 PIP    := $(PY) -m pip -q --disable-pip-version-check
 
-.PHONY: install demo test clean
+.PHONY: install demo test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -19,6 +21,13 @@ demo: install
 
 test: install
 	$(PY) -m pytest
+
+$(BENCH): $(STAMP)
+	$(PIP) install -e ".[bench]"
+	touch $(BENCH)
+
+bench: $(BENCH)
+	$(PY) benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

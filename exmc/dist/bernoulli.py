@@ -20,10 +20,10 @@ class Bernoulli(Distribution):
     @classmethod
     def logp(cls, x, p=None, logit_p=None):
         if logit_p is not None:
-            # x*l - log(1 + e^l) = -(x softplus(-l) + (1 - x) softplus(l)): written as a sum of
-            # non-positive terms so large |l| neither overflows nor cancels (x*l - softplus(l)
-            # rounds to 0 for x = 1, l >~ 37, and its gradient 1 - sigmoid(l) loses digits)
-            return -(x * jax.nn.softplus(-logit_p) + (1.0 - x) * jax.nn.softplus(logit_p))
+            # x*l - log(1 + e^l) = -softplus((1 - 2x) l) for x in {0, 1} (the support, checked
+            # when data is observed): one softplus, no cancellation at large |l| (x*l - softplus(l)
+            # rounds to 0 for x = 1, l >~ 37) and half the cost of the two-softplus form
+            return -jax.nn.softplus((1.0 - 2.0 * x) * logit_p)
         return xlogy(x, p) + xlog1py(1.0 - x, -p)
 
     @classmethod

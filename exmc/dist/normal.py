@@ -18,7 +18,8 @@ class Normal(Distribution):
 
     @classmethod
     def logp(cls, x, mu, sigma):
-        z = (x - mu) / sigma
+        # times 1/sigma: one division per parameter, not per element (XLA may not rewrite it)
+        z = (x - mu) * (1.0 / sigma)
         return -0.5 * z * z - jnp.log(sigma) - half_log_2pi()
 
     @classmethod
@@ -34,7 +35,7 @@ class HalfNormal(Distribution):
 
     @classmethod
     def logp(cls, x, sigma):
-        z = x / sigma
+        z = x * (1.0 / sigma)
         return 0.5 * float(np.log(2.0 / np.pi)) - jnp.log(sigma) - 0.5 * z * z
 
     @classmethod
@@ -51,7 +52,7 @@ class LogNormal(Distribution):
     @classmethod
     def logp(cls, x, mu, sigma):
         log_x = jnp.log(x)
-        z = (log_x - mu) / sigma
+        z = (log_x - mu) * (1.0 / sigma)
         return -0.5 * z * z - jnp.log(sigma) - log_x - half_log_2pi()
 
     @classmethod

@@ -21,13 +21,13 @@ class StudentT(Distribution):
 
     @classmethod
     def logp(cls, x, nu, mu, sigma):
-        z = (x - mu) / sigma
+        z = (x - mu) * (1.0 / sigma)
         return (
             gammaln(0.5 * (nu + 1.0))
             - gammaln(0.5 * nu)
             - 0.5 * (jnp.log(nu) + _LOG_PI)
             - jnp.log(sigma)
-            - 0.5 * (nu + 1.0) * jnp.log1p(z * z / nu)
+            - 0.5 * (nu + 1.0) * jnp.log1p(z * z * (1.0 / nu))
         )
 
     @classmethod
@@ -44,7 +44,7 @@ class Cauchy(Distribution):
 
     @classmethod
     def logp(cls, x, alpha, beta):
-        z = (x - alpha) / beta
+        z = (x - alpha) * (1.0 / beta)
         return -_LOG_PI - jnp.log(beta) - jnp.log1p(z * z)
 
     @classmethod
@@ -60,7 +60,7 @@ class HalfCauchy(Distribution):
 
     @classmethod
     def logp(cls, x, beta):
-        z = x / beta
+        z = x * (1.0 / beta)
         return float(np.log(2.0)) - _LOG_PI - jnp.log(beta) - jnp.log1p(z * z)
 
     @classmethod

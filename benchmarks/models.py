@@ -1,0 +1,266 @@
+"""The benchmark models, each written once for Exmc and once for NumPyro.
+
+Every model's data is synthetic, drawn from a fixed NumPy seed, and shared by both
+versions; priors and likelihoods are the same, distribution by distribution. Both are
+written as a user would write them: hierarchical Normals are centered (Exmc non-centers
+them itself; NumPyro samples them as written).
+
+``python benchmarks/models.py --check`` checks that both versions define the same
+posterior: Exmc's log-density, compiled without non-centering so that its flat vector is
+NumPyro's unconstrained parametrization (identity for real, log for positive), plus
+NumPyro's potential energy must be the same constant at random points.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import numpyro.distributions as nd
+from numpyro.infer.util import potential_energy
+
+import exmc
+from exmc import Builder
+
+SEED = 20240601
+
+
+@dataclass(frozen=True)
+class Model:
+    """One benchmark model.
+
+    Attributes
+    ----------
+    name : short name, as ``run.py --models`` takes it.
+    title : one line for the table.
+    ir : the Exmc model.
+    numpyro_model : the NumPyro model function (no arguments; the data are closed over).
+    """
+
+    name: str
+    title: str
+    ir: exmc.IR
+    numpyro_model: Callable[[], None]
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """The free parameters in the user's parametrization (also NumPyro's latent sites)."""
+        return self.ir.free_rvs()
+
+
+def readme() -> Model:
+    """The README's model: a Normal with unknown mean and scale, three observations."""
+    y = np.array([2.1, 1.8, 2.5])
+    ir = (
+        Builder.new_ir()
+        .rv("mu", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
+        .rv("sigma", exmc.HalfNormal, {"sigma": 2.0})
+        .rv("x", exmc.Normal, {"mu": "mu", "sigma": "sigma"})
+        .obs("x_obs", "x", y)
+    )
+
+    def model():
+        mu = numpyro.sample("mu", nd.Normal(0.0, 5.0))
+        sigma = numpyro.sample("sigma", nd.HalfNormal(2.0))
+        with numpyro.plate("n", len(y)):
+            numpyro.sample("x", nd.Normal(mu, sigma), obs=jnp.asarray(y))
+
+    return Model("readme", "README model (2 params, 3 obs)", ir, model)
+
+
+def eight_schools() -> Model:
+    """Eight schools, centered as written (theta ~ Normal(mu, tau))."""
+    y = np.array([28.0, 8, -3, 7, -1, 1, 18, 12])
+    sigma = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+    ir = (
+        Builder.new_ir()
+        .rv("mu", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
+        .rv("tau", exmc.HalfCauchy, {"beta": 5.0})
+        .rv("theta", exmc.Normal, {"mu": "mu", "sigma": "tau"}, shape=8)
+        .rv("y", exmc.Normal, {"mu": "theta", "sigma": sigma})
+        .obs("y_obs", "y", y)
+    )
+
+    def model():
+        mu = numpyro.sample("mu", nd.Normal(0.0, 5.0))
+        tau = numpyro.sample("tau", nd.HalfCauchy(5.0))
+        with numpyro.plate("school", 8):
+            theta = numpyro.sample("theta", nd.Normal(mu, tau))
+            numpyro.sample("y", nd.Normal(theta, jnp.asarray(sigma)), obs=jnp.asarray(y))
+
+    return Model("eight_schools", "eight schools, centered (10 params, 8 obs)", ir, model)
+
+
+def varying_intercept(groups: int = 86, n: int = 900) -> Model:
+    """Varying intercepts and a common slope: y ~ Normal(a[group] + b x, sigma_y)."""
+    rng = np.random.default_rng(SEED)
+    group = rng.permutation(np.arange(n) % groups)
+    x = rng.normal(size=n)
+    a_true = rng.normal(1.0, 0.7, size=groups)
+    y = a_true[group] + 0.5 * x + rng.normal(0.0, 1.0, size=n)
+
+    def linear(a, b):
+        return a[group] + b * x
+
+    ir = (
+        Builder.new_ir()
+        .rv("mu_a", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
+        .rv("sigma_a", exmc.HalfNormal, {"sigma": 2.0})
+        .rv("a", exmc.Normal, {"mu": "mu_a", "sigma": "sigma_a"}, shape=groups)
+        .rv("b", exmc.Normal, {"mu": 0.0, "sigma": 2.0})
+        .rv("sigma_y", exmc.HalfNormal, {"sigma": 2.0})
+        .det("mu_y", linear, ["a", "b"])
+        .rv("y", exmc.Normal, {"mu": "mu_y", "sigma": "sigma_y"})
+        .obs("y_obs", "y", y)
+    )
+
+    def model():
+        mu_a = numpyro.sample("mu_a", nd.Normal(0.0, 5.0))
+        sigma_a = numpyro.sample("sigma_a", nd.HalfNormal(2.0))
+        with numpyro.plate("group", groups):
+            a = numpyro.sample("a", nd.Normal(mu_a, sigma_a))
+        b = numpyro.sample("b", nd.Normal(0.0, 2.0))
+        sigma_y = numpyro.sample("sigma_y", nd.HalfNormal(2.0))
+        with numpyro.plate("n", n):
+            numpyro.sample("y", nd.Normal(linear(a, b), sigma_y), obs=jnp.asarray(y))
+
+    return Model("varying_intercept", f"varying intercepts ({groups + 4} params, {n} obs)", ir, model)
+
+
+def logistic(k: int = 30, n: int = 1000) -> Model:
+    """Logistic regression on ``k`` standardised predictors."""
+    rng = np.random.default_rng(SEED + 1)
+    raw = rng.normal(size=(n, k)) @ rng.normal(0.0, 0.3, size=(k, k)) + rng.normal(size=(n, k))
+    X = (raw - raw.mean(0)) / raw.std(0)
+    beta_true = rng.normal(0.0, 0.5, size=k)
+    y = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(0.3 - X @ beta_true))).astype(float)
+
+    def linear(alpha, beta):
+        return alpha + X @ beta
+
+    ir = (
+        Builder.new_ir()
+        .rv("alpha", exmc.Normal, {"mu": 0.0, "sigma": 2.5})
+        .rv("beta", exmc.Normal, {"mu": 0.0, "sigma": 2.5}, shape=k)
+        .det("eta", linear, ["alpha", "beta"])
+        .rv("y", exmc.Bernoulli, {"logit_p": "eta"})
+        .obs("y_obs", "y", y)
+    )
+
+    def model():
+        alpha = numpyro.sample("alpha", nd.Normal(0.0, 2.5))
+        with numpyro.plate("k", k):
+            beta = numpyro.sample("beta", nd.Normal(0.0, 2.5))
+        with numpyro.plate("n", n):
+            numpyro.sample("y", nd.Bernoulli(logits=linear(alpha, beta)), obs=jnp.asarray(y))
+
+    return Model("logistic", f"logistic regression ({k + 1} params, {n} obs)", ir, model)
+
+
+def studentt(k: int = 4, n: int = 300) -> Model:
+    """Linear regression with Student-t noise and unknown degrees of freedom."""
+    rng = np.random.default_rng(SEED + 2)
+    X = rng.normal(size=(n, k))
+    y = 1.0 + X @ rng.normal(0.0, 1.0, size=k) + 0.8 * rng.standard_t(3.0, size=n)
+
+    def linear(alpha, beta):
+        return alpha + X @ beta
+
+    ir = (
+        Builder.new_ir()
+        .rv("alpha", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
+        .rv("beta", exmc.Normal, {"mu": 0.0, "sigma": 5.0}, shape=k)
+        .rv("sigma", exmc.HalfNormal, {"sigma": 2.0})
+        .rv("nu", exmc.Gamma, {"alpha": 2.0, "beta": 0.1})
+        .det("mu_y", linear, ["alpha", "beta"])
+        .rv("y", exmc.StudentT, {"nu": "nu", "mu": "mu_y", "sigma": "sigma"})
+        .obs("y_obs", "y", y)
+    )
+
+    def model():
+        alpha = numpyro.sample("alpha", nd.Normal(0.0, 5.0))
+        with numpyro.plate("k", k):
+            beta = numpyro.sample("beta", nd.Normal(0.0, 5.0))
+        sigma = numpyro.sample("sigma", nd.HalfNormal(2.0))
+        nu = numpyro.sample("nu", nd.Gamma(2.0, 0.1))
+        with numpyro.plate("n", n):
+            numpyro.sample("y", nd.StudentT(nu, linear(alpha, beta), sigma), obs=jnp.asarray(y))
+
+    return Model("studentt", f"Student-t regression ({k + 3} params, {n} obs)", ir, model)
+
+
+def scaled_normal(d: int = 100) -> Model:
+    """A ``d``-dimensional Normal with scales spread log-evenly from 0.01 to 100."""
+    scales = np.logspace(-2.0, 2.0, d)
+    ir = Builder.new_ir().rv("x", exmc.Normal, {"mu": 0.0, "sigma": scales}, shape=d)
+
+    def model():
+        with numpyro.plate("d", d):
+            numpyro.sample("x", nd.Normal(0.0, jnp.asarray(scales)))
+
+    return Model("scaled_normal", f"{d}-d Normal, scales 0.01..100 ({d} params)", ir, model)
+
+
+MODELS: dict[str, Callable[[], Model]] = {
+    f.__name__: f for f in (readme, eight_schools, varying_intercept, logistic, studentt, scaled_normal)
+}
+
+
+def check(model: Model, points: int = 5, seed: int = 1) -> float:
+    """Check that the Exmc and NumPyro versions of ``model`` define the same posterior.
+
+    Parameters
+    ----------
+    model : the model.
+    points : how many random unconstrained points to compare at (uniform in (-2, 2)).
+    seed : seed for the points.
+
+    Returns
+    -------
+    float
+        The spread (max - min) over the points of Exmc's log-density plus NumPyro's
+        potential energy, relative to 1 + the largest |log-density|: zero up to rounding
+        when the posteriors agree.
+    """
+    compiled = exmc.compile_model(model.ir, noncenter=False)
+    blocks = compiled.layout.blocks
+    if tuple(sorted(b.name for b in blocks)) != tuple(sorted(model.params)):
+        raise AssertionError(f"{model.name}: Exmc moves {[b.name for b in blocks]}, expected {model.params}")
+    rng = np.random.default_rng(seed)
+    sums, scale = [], 1.0
+    for _ in range(points):
+        flat = rng.uniform(-2.0, 2.0, compiled.dim)
+        unconstrained = {b.name: jnp.asarray(flat[b.slice].reshape(b.shape)) for b in blocks}
+        energy = potential_energy(model.numpyro_model, (), {}, unconstrained)
+        logp = compiled.logp(flat)
+        sums.append(logp + float(energy))
+        scale = max(scale, 1.0 + abs(logp))
+    return (max(sums) - min(sums)) / scale
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``--check``: compare both versions of every model; exit 1 if any disagrees."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="check that both versions agree")
+    args = parser.parse_args(argv)
+    if not args.check:
+        parser.print_help()
+        return 0
+    numpyro.enable_x64()  # global; NumPyro has no thread-local float64 switch
+    failed = 0
+    for build in MODELS.values():
+        model = build()
+        spread = check(model)
+        ok = spread < 1e-10
+        failed += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {model.name:18s} relative spread of logp + potential energy: {spread:.1e}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
