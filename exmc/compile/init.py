@@ -32,11 +32,15 @@ def initial_point(
     *,
     chain: int = 0,
     attempts: int = ATTEMPTS,
+    logp_and_grad=None,
 ) -> np.ndarray:
     """A flat unconstrained point where the log-density and gradient are finite.
 
-    Reproducible: the same (seed, chain) gives the same point.
+    Reproducible: the same (seed, chain) gives the same point. ``logp_and_grad`` (flat ->
+    (value, gradient)) replaces the model's own, so the sampler can test candidates with a
+    function it has compiled anyway.
     """
+    logp_and_grad = logp_and_grad or model.logp_and_grad
     if init_values is not None and not isinstance(init_values, Mapping):
         raise E.InitializationError(
             None, f"init_values must be a dict of rv name -> value, got {type(init_values).__name__}"
@@ -46,7 +50,7 @@ def initial_point(
     for _ in range(attempts):
         flat = rng.uniform(-RADIUS, RADIUS, size=model.dim)
         flat = _apply_init_values(model, flat, fixed)
-        value, grad = model.logp_and_grad(flat)
+        value, grad = logp_and_grad(flat)
         if np.isfinite(value) and np.all(np.isfinite(grad)):
             return flat
     raise _diagnose(model, flat, attempts, bool(fixed))

@@ -128,11 +128,13 @@ class CompiledModel:
         with x64(True):
             return {k: np.asarray(v) for k, v in self._values(flat).items()}
 
-    def initial_point(self, seed: int = 0, init_values: Mapping[str, object] | None = None, *, chain: int = 0) -> np.ndarray:
+    def initial_point(
+        self, seed: int = 0, init_values: Mapping[str, object] | None = None, *, chain: int = 0, logp_and_grad=None
+    ) -> np.ndarray:
         """A flat starting point; see ``exmc.compile.init.initial_point``."""
         from exmc.compile.init import initial_point
 
-        return initial_point(self, seed, init_values, chain=chain)
+        return initial_point(self, seed, init_values, chain=chain, logp_and_grad=logp_and_grad)
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{b.name}{list(b.shape) if b.shape else ''}" for b in self.layout.blocks)

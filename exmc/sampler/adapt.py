@@ -67,7 +67,11 @@ def welford_metric(s: Welford):
 
 
 def find_step_size(key, q, logp, grad, logp_and_grad: Callable, step_size, inv_mass, max_iter: int = 100):
-    """Stan's heuristic: double or halve until one leapfrog step's acceptance crosses 0.8."""
+    """Stan's heuristic: double or halve until one leapfrog step's acceptance crosses 0.8.
+
+    The first trial fixes the direction; each later one draws a fresh momentum. One
+    leapfrog call site, so the model is compiled into this loop once.
+    """
     log_target = jnp.log(0.8)
 
     def delta_h(k, eps):
@@ -77,20 +81,20 @@ def find_step_size(key, q, logp, grad, logp_and_grad: Callable, step_size, inv_m
         h = jnp.where(jnp.isnan(h), jnp.inf, h)
         return hamiltonian(z, inv_mass) - h
 
-    up = delta_h(jax.random.fold_in(key, 0), step_size) > log_target
-
     def cond(c):
-        i, eps, stop = c
+        i, eps, up, stop = c
         return ~stop & (i < max_iter)
 
     def body(c):
-        i, eps, _ = c
+        i, eps, up, _ = c
         d = delta_h(jax.random.fold_in(key, i), eps)
-        stop = jnp.where(up, ~(d > log_target), ~(d < log_target))
-        new_eps = jnp.where(stop, eps, jnp.where(up, 2.0 * eps, 0.5 * eps))
-        return i + 1, new_eps, stop
+        first = i == 0
+        up = jnp.where(first, d > log_target, up)
+        stop = ~first & jnp.where(up, ~(d > log_target), ~(d < log_target))
+        eps = jnp.where(first | stop, eps, jnp.where(up, 2.0 * eps, 0.5 * eps))
+        return i + 1, eps, up, stop
 
-    _, eps, _ = lax.while_loop(cond, body, (jnp.int32(1), step_size, jnp.bool_(False)))
+    _, eps, _, _ = lax.while_loop(cond, body, (jnp.int32(0), step_size, jnp.bool_(False), jnp.bool_(False)))
     return eps
 
 

@@ -89,13 +89,26 @@ def run_chains(
         schedule = adapt.nutpie_schedule_array(adapt.nutpie_schedule(tune))
     else:
         schedule = adapt.schedule_array(adapt.warmup_schedule(tune))
-    q0 = [model.initial_point(seed, init_values, chain=c) for c in range(chains)]
     k = kernels(model, max_treedepth, metric)
     target = np.float64(target_accept)
     with x64(True):
         base_key = jax.random.key(seed)
         chain_keys = [jax.random.fold_in(base_key, c) for c in range(chains)]
-        carries = [k.init(chain_keys[c], jnp.asarray(q0[c])) for c in range(chains)]
+
+    def start(c: int):
+        """Chain c's first carry: its initial point is tested with the compiled ``init``
+        (which evaluates the log-density and gradient anyway), not a separate compilation."""
+        carries = {}
+
+        def logp_and_grad(flat):
+            with x64(True):
+                carries["last"] = k.init(chain_keys[c], jnp.asarray(flat))
+                return float(carries["last"].state.logp), np.asarray(carries["last"].state.grad)
+
+        model.initial_point(seed, init_values, chain=c, logp_and_grad=logp_and_grad)
+        return carries["last"]
+
+    carries = [start(c) for c in range(chains)]
 
     def advance(c: int, n: int):
         with x64(True):
