@@ -1,12 +1,15 @@
-"""``make demo`` runs the README's model through the model layer and says what it did."""
+"""``make demo`` runs the README's model and eight schools through compiler and sampler."""
 
 from exmc import demo
 
 
-def test_demo_prints_parameters_rewrites_and_log_density(capsys):
-    demo.main()
+def test_demo_prints_parameters_rewrites_log_density_and_posterior(capsys):
+    demo.main(draws=200)
     out = capsys.readouterr().out
     assert "[1:2] sigma  transform=log" in out
     assert "rewrites: none" in out
     assert "noncenter: theta ~ Normal(mu, tau) -> theta_raw ~ Normal(0, 1)" in out
     assert out.count("log-density there: -") == 2
+    assert out.count("divergences: ") == 2 and "of 800 draws" in out
+    eight_schools_table = out.rsplit("ESS\n", 1)[1]
+    assert "theta[7]" in eight_schools_table and "theta_raw" not in eight_schools_table  # auxiliary hidden
