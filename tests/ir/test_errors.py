@@ -18,6 +18,7 @@ import scipy.stats
 
 import exmc
 from exmc import Builder
+from exmc.demo import readme_model
 
 BUILD, COMPILE, INIT = "build", "compile", "initial_point"
 
@@ -34,14 +35,8 @@ class Case:
 
 
 def base():
-    """A small valid model the cases extend: mu, sigma free; x observed."""
-    return (
-        Builder.new_ir()
-        .rv("mu", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
-        .rv("sigma", exmc.HalfNormal, {"sigma": 2.0})
-        .rv("x", exmc.Normal, {"mu": "mu", "sigma": "sigma"})
-        .obs("x_obs", "x", np.array([2.1, 1.8, 2.5]))
-    )
+    """A small valid model the cases extend: mu, sigma free; x observed (the README's)."""
+    return readme_model()
 
 
 def vector_rvs():

@@ -12,6 +12,7 @@ import pytest
 
 import exmc
 from exmc import Builder
+from exmc.demo import eight_schools
 from exmc.diagnostics import ess
 
 pytestmark = pytest.mark.slow
@@ -97,21 +98,6 @@ def test_gamma_poisson_conjugate_posterior_through_the_log_transform(metric):
     assert_moment((rate - mean) ** 2, sd**2, sd**2 * np.sqrt(2 + 6 / a_post), "posterior variance of rate")
 
 
-EIGHT_Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
-EIGHT_SIGMA = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
-
-
-def eight_schools_centered() -> exmc.IR:
-    return (
-        Builder.new_ir()
-        .rv("mu", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
-        .rv("tau", exmc.HalfCauchy, {"beta": 5.0})
-        .rv("theta", exmc.Normal, {"mu": "mu", "sigma": "tau"}, shape=8)
-        .rv("y", exmc.Normal, {"mu": "theta", "sigma": EIGHT_SIGMA})
-        .obs("y_obs", "y", EIGHT_Y)
-    )
-
-
 @pytest.mark.parametrize("metric", ["stan", "nutpie"])
 def test_automatic_noncentering_removes_the_funnels_divergences(metric):
     """Measured over seeds 0-7 (4 x 1000 draws each): rewritten, Stan's metric 0-3 divergences
@@ -119,7 +105,7 @@ def test_automatic_noncentering_removes_the_funnels_divergences(metric):
     step than Stan's, which lands at 0.889); centered, 40-118 and 29-1013 over seeds 0-3.
     Over three runs (12000 draws): a handful is at most 0.25 % of draws, and the centered
     model must diverge at least five times as often."""
-    ir = eight_schools_centered()
+    ir = eight_schools()  # written centered; the rewrite non-centers theta
     centered_model = exmc.compile_model(ir, noncenter=False)
     n_rewritten = n_centered = 0
     for seed in range(3):
