@@ -77,6 +77,10 @@ def sample_stream(
     """
     _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values, metric)
     model = _model(ir)
+    if model.dim == 0:
+        raise E.ExmcError(
+            None, "the model has no free random variables (every rv is observed): there is nothing to sample"
+        )
     batches = run_chains(
         model, draws=draws, tune=tune, chains=chains, seed=seed, init_values=init_values,
         target_accept=float(target_accept), max_treedepth=max_treedepth, metric=metric,

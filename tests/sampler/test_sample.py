@@ -133,6 +133,19 @@ def test_bad_settings_raise_before_sampling(settings, match):
         exmc.sample(IR, **dict(dict(progressbar=False), **settings))
 
 
+def test_a_model_with_nothing_free_says_so_before_sampling():
+    ir = exmc.Builder.new_ir().rv("x", exmc.Normal, {"mu": 0.0, "sigma": 1.0}).obs("x_obs", "x", [0.3])
+    with pytest.raises(exmc.ExmcError, match="no free random variables"):
+        exmc.sample(ir, draws=10, tune=10, chains=1, progressbar=False)
+
+
+def test_zero_draws_or_zero_tune_give_valid_traces():
+    no_draws = exmc.sample(IR, draws=0, tune=30, chains=2, progressbar=False)
+    assert no_draws.posterior["mu"].shape == (2, 0) and no_draws.warmup_posterior["mu"].shape == (2, 30)
+    no_tune = exmc.sample(IR, draws=30, tune=0, chains=2, progressbar=False)
+    assert no_tune.posterior["mu"].shape == (2, 30) and no_tune.warmup_posterior["mu"].shape == (2, 0)
+
+
 def test_progress_bar_reports_draws_divergences_and_step_size(capsys):
     exmc.sample(IR, seed=0, draws=20, tune=20, chains=2)
     err = capsys.readouterr().err
