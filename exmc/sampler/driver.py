@@ -53,14 +53,25 @@ def _buffer_length(dim: int) -> int:
 
 
 class _Kernels:
-    """The compiled pieces for one model and one max_treedepth, compiled once."""
+    """The compiled pieces for one model, max_treedepth and metric, compiled once.
+
+    The chunk is compiled ahead of time, here, with shapes from ``eval_shape``: the first
+    timed chunk then measures sampling, not compilation, and sizes the next one right.
+    """
 
     def __init__(self, model: CompiledModel, max_treedepth: int, metric: str):
         dim = model.dim
         self.length = _buffer_length(dim)
         logp_and_grad = jax.value_and_grad(model.logp_fn)
         self.init = jax.jit(make_init(logp_and_grad, metric))
-        self.chunk = jax.jit(make_chunk(logp_and_grad, dim, self.length, max_treedepth, metric))
+        chunk = jax.jit(make_chunk(logp_and_grad, dim, self.length, max_treedepth, metric))
+        with x64(True):
+            key = jax.random.key(0)
+            carry = jax.eval_shape(self.init, key, jax.ShapeDtypeStruct((dim,), jnp.float64))
+            self.chunk = chunk.lower(
+                key, carry, jax.ShapeDtypeStruct((), jnp.int32),
+                jax.ShapeDtypeStruct((adapt.MAX_WINDOWS,), jnp.int32), jax.ShapeDtypeStruct((), jnp.float64),
+            ).compile()
         # (chains, length, dim) -> name -> (chains, length, *shape)
         self.values = jax.jit(jax.vmap(jax.vmap(lambda q: model._reported(model.evaluate(q)[1]))))
 
