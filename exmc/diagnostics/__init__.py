@@ -1,5 +1,6 @@
 """Diagnostics: pure functions on (chain, draw, ...) arrays."""
 
 from exmc.diagnostics.ess import ess
+from exmc.diagnostics.rhat import ess_bulk, ess_tail, rhat
 
-__all__ = ["ess"]
+__all__ = ["ess", "ess_bulk", "ess_tail", "rhat"]

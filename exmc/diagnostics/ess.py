@@ -45,13 +45,15 @@ def ess_unsplit(x: np.ndarray) -> float:
     rho_even, rho_odd = 1.0, 1.0 - (mean_var - acov_mean[1]) / var_plus
     rho[1] = rho_odd
     t = 1
-    while t < n - 4 and rho_even + rho_odd > 0.0:
+    while t < n - 3 and rho_even + rho_odd > 0.0:
         rho_even = 1.0 - (mean_var - acov_mean[t + 1]) / var_plus
         rho_odd = 1.0 - (mean_var - acov_mean[t + 2]) / var_plus
         if rho_even + rho_odd >= 0.0:
             rho[t + 1], rho[t + 2] = rho_even, rho_odd
         t += 2
-    max_t = t
+    # The last pair looked at is (t - 1, t); it counts only through the "improved estimate"
+    # (its even term, when positive), as in Stan and ArviZ.
+    max_t = t - 2
     if rho_even > 0.0:
         rho[max_t + 1] = rho_even
     # Geyer's initial monotone sequence
