@@ -12,18 +12,10 @@ from exmc.diagnostics.ess import ess_unsplit, split_chains
 
 def _ranks(x: np.ndarray) -> np.ndarray:
     """Average ranks (1-based) of all draws pooled, ties sharing their mean rank."""
-    flat = x.ravel()
-    order = np.argsort(flat, kind="mergesort")
-    ranks = np.empty(flat.size)
-    ranks[order] = np.arange(1, flat.size + 1)
-    # average ties
-    sorted_vals = flat[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_vals)) + 1]
-    ends = np.r_[starts[1:], flat.size]
-    for s, e in zip(starts, ends):
-        if e - s > 1:
-            ranks[order[s:e]] = 0.5 * (s + 1 + e)
-    return ranks.reshape(x.shape)
+    values, inverse, counts = np.unique(x.ravel(), return_inverse=True, return_counts=True)
+    # the tied block of a value spans ranks (end - count + 1) .. end; its mean rank:
+    mean_rank = np.cumsum(counts) - 0.5 * (counts - 1)
+    return mean_rank[inverse].reshape(x.shape)
 
 
 def z_scale(x: np.ndarray) -> np.ndarray:

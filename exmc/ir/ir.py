@@ -8,7 +8,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from exmc.ir.nodes import RV, Det, Node, Obs, Rewrite, format_value
+from exmc.ir.nodes import RV, Node, Obs, Rewrite, format_value
 
 
 @dataclass(frozen=True)

@@ -175,3 +175,10 @@ def nutpie_schedule(tune: int) -> NutpieSchedule:
 def nutpie_schedule_array(schedule: NutpieSchedule) -> np.ndarray:
     """Same fixed size as ``schedule_array`` so both metrics share the chunk's signature."""
     return np.array([schedule.tune, schedule.early_end, schedule.final_start] + [-1] * (MAX_WINDOWS - 3), dtype=np.int32)
+
+
+def schedule_for(metric: str, tune: int) -> np.ndarray:
+    """The chunk's schedule argument for ``metric`` ("stan" or "nutpie") and ``tune``."""
+    if metric == "nutpie":
+        return nutpie_schedule_array(nutpie_schedule(tune))
+    return schedule_array(warmup_schedule(tune))

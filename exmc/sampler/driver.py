@@ -96,10 +96,7 @@ def run_chains(
     metric: str = "stan",
 ) -> Iterator[Batch]:
     """Yield batches until ``tune`` warmup and ``draws`` sampling iterations are done."""
-    if metric == "nutpie":
-        schedule = adapt.nutpie_schedule_array(adapt.nutpie_schedule(tune))
-    else:
-        schedule = adapt.schedule_array(adapt.warmup_schedule(tune))
+    schedule = adapt.schedule_for(metric, tune)
     k = kernels(model, max_treedepth, metric)
     target = np.float64(target_accept)
     with x64(True):

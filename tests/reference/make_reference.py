@@ -18,7 +18,6 @@ numpyro.set_host_device_count(1)
 
 import arviz as az  # noqa: E402
 import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import numpyro.distributions as nd  # noqa: E402
 from numpyro.infer import MCMC, NUTS  # noqa: E402

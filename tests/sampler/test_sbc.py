@@ -27,10 +27,7 @@ REPLICATIONS, TUNE, DRAWS, THIN, BINS = 200, 300, 400, 4, 10
 def posterior_draws(model: exmc.CompiledModel, obs_name: str, datasets: np.ndarray, seed: int, metric: str = "stan"):
     """(replications, DRAWS // THIN) constrained draws of every value, one chain each."""
     dim = model.dim
-    if metric == "nutpie":
-        schedule = adapt.nutpie_schedule_array(adapt.nutpie_schedule(TUNE))
-    else:
-        schedule = adapt.schedule_array(adapt.warmup_schedule(TUNE))
+    schedule = adapt.schedule_for(metric, TUNE)
     q0 = np.stack([model.initial_point(seed, chain=r) for r in range(len(datasets))])
 
     def fit(key, data, start):
