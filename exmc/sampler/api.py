@@ -19,19 +19,21 @@ DEFAULT_METRIC = "nutpie"  # more ESS per gradient on the benchmark set: DECISIO
 MAX_TREEDEPTH = 30  # 2**30 leapfrog steps a draw; the leaf counters have room for it
 
 # IR -> CompiledModel, so that sampling the same model again reuses its compilation.
-_compiled: dict[int, tuple[weakref.ref, CompiledModel]] = {}
+_compiled: dict[tuple[int, bool], tuple[weakref.ref, CompiledModel]] = {}
 
 
-def _model(model: IR | CompiledModel) -> CompiledModel:
+def _model(model: IR | CompiledModel, noncenter: bool = True) -> CompiledModel:
     if isinstance(model, CompiledModel):
         return model
     if not isinstance(model, IR):
         raise E.ExmcError(None, f"expected an exmc.IR or CompiledModel, got {type(model).__name__}")
-    entry = _compiled.get(id(model))
+    if not isinstance(noncenter, bool):
+        raise E.SettingsError(None, f"noncenter must be True or False, got {noncenter!r}")
+    key = (id(model), noncenter)
+    entry = _compiled.get(key)
     if entry is not None and entry[0]() is model:
         return entry[1]
-    compiled = compile_model(model)
-    key = id(model)
+    compiled = compile_model(model, noncenter=noncenter)
     _compiled[key] = (weakref.ref(model, lambda _: _compiled.pop(key, None)), compiled)
     return compiled
 
@@ -67,6 +69,7 @@ def sample_stream(
     max_treedepth: int = 10,
     progressbar: bool = False,
     metric: str = DEFAULT_METRIC,
+    noncenter: bool = True,
 ) -> Iterator[Batch]:
     """Sample with NUTS, yielding ``Batch`` es of draws as they are made.
 
@@ -76,7 +79,7 @@ def sample_stream(
     (``exmc.trace_from_batches``). Settings as ``exmc.sample``.
     """
     _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values, metric)
-    model = _model(ir)
+    model = _model(ir, noncenter)
     if model.dim == 0:
         raise E.ExmcError(
             None, "the model has no free random variables (every rv is observed): there is nothing to sample"
@@ -108,6 +111,7 @@ def sample(
     max_treedepth: int = 10,
     progressbar: bool = True,
     metric: str = DEFAULT_METRIC,
+    noncenter: bool = True,
 ) -> Trace:
     """Sample the posterior of ``ir`` with NUTS and Stan's three-phase warmup.
 
@@ -123,10 +127,12 @@ def sample(
     progressbar : show a terminal progress bar.
     metric : how warmup learns the diagonal metric: "stan" (Welford variance of the draws in
         doubling windows) or "nutpie" (sqrt(var(draws) / var(gradients)), overlapping windows).
+    noncenter : let the rewrite pass non-center hierarchical Normals (``trace.rewrites`` says
+        which); False samples the model exactly as written. Ignored for a CompiledModel.
 
     Returns a ``Trace``. KeyboardInterrupt keeps every draw made so far as a shorter trace.
     """
-    model = _model(ir)
+    model = _model(ir, noncenter)
     received: list[Batch] = []
     stream = sample_stream(
         model, draws, tune, chains, seed, init_values, target_accept, max_treedepth, progressbar, metric
@@ -142,5 +148,5 @@ def sample(
     return trace_from_batches(
         received, model,
         attrs={"draws": draws, "tune": tune, "chains": chains, "seed": seed, "target_accept": target_accept,
-               "max_treedepth": max_treedepth, "metric": metric},
+               "max_treedepth": max_treedepth, "metric": metric, "noncenter": noncenter},
     )

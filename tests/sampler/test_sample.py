@@ -127,11 +127,24 @@ def test_model_and_sampler_compile_once_for_all_chains():
         (dict(tune=2.5), "tune"),
         (dict(init_values=[1.0]), "init_values"),
         (dict(metric="dense"), "metric"),
+        (dict(noncenter="yes"), "noncenter"),
     ],
 )
 def test_bad_settings_raise_before_sampling(settings, match):
     with pytest.raises(exmc.SettingsError, match=match):
         exmc.sample(IR, **dict(dict(progressbar=False), **settings))
+
+
+def test_noncenter_switch_samples_the_model_as_written():
+    from exmc.demo import eight_schools
+
+    ir = eight_schools()
+    rewritten = exmc.sample(ir, draws=20, tune=20, chains=1, progressbar=False)
+    as_written = exmc.sample(ir, draws=20, tune=20, chains=1, progressbar=False, noncenter=False)
+    assert [r.node for r in rewritten.rewrites] == ["theta"] and "theta_raw" in rewritten.posterior
+    assert as_written.rewrites == () and "theta_raw" not in as_written.posterior
+    assert as_written.posterior["theta"].shape == rewritten.posterior["theta"].shape == (1, 20, 8)
+    assert as_written.attrs["noncenter"] is False
 
 
 def test_a_model_with_nothing_free_says_so_before_sampling():
