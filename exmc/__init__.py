@@ -37,7 +37,7 @@ from exmc.errors import (
     UnknownReferenceError,
 )
 from exmc.ir import IR, Builder
-from exmc.sampler import Batch, sample, sample_stream
+from exmc.sampler import Batch, SamplerState, sample, sample_stream
 from exmc.trace import Trace, trace_from_batches
 
 __version__ = "0.1.0"
@@ -49,6 +49,7 @@ __all__ = [
     "sample",
     "sample_stream",
     "Batch",
+    "SamplerState",
     "Trace",
     "trace_from_batches",
     "CompiledModel",

@@ -11,7 +11,7 @@ from exmc import errors as E
 from exmc.compile.model import CompiledModel, compile_model
 from exmc.ir.ir import IR
 from exmc.sampler.chunk import METRICS
-from exmc.sampler.driver import Batch, run_chains
+from exmc.sampler.driver import Batch, SamplerState, run_chains
 from exmc.sampler.progress import ProgressBar
 from exmc.trace import Trace, trace_from_batches
 
@@ -36,6 +36,17 @@ def _model(model: IR | CompiledModel, noncenter: bool = True) -> CompiledModel:
     compiled = compile_model(model, noncenter=noncenter)
     _compiled[key] = (weakref.ref(model, lambda _: _compiled.pop(key, None)), compiled)
     return compiled
+
+
+def _resumed_model(ir, resume) -> CompiledModel:
+    if not isinstance(resume, SamplerState):
+        raise E.SettingsError(None, f"resume must be a Batch's .state, got {type(resume).__name__}")
+    model = resume.model
+    if ir is model:
+        return model
+    if isinstance(ir, IR) and any(e[1] is model for key, e in _compiled.items() if key[0] == id(ir) and e[0]() is ir):
+        return model
+    raise E.SettingsError(None, "resume: the state comes from sampling another model")
 
 
 def _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values, metric) -> None:
@@ -70,6 +81,7 @@ def sample_stream(
     progressbar: bool = False,
     metric: str = DEFAULT_METRIC,
     noncenter: bool = True,
+    resume: SamplerState | None = None,
 ) -> Iterator[Batch]:
     """Sample with NUTS, yielding ``Batch`` es of draws as they are made.
 
@@ -77,18 +89,28 @@ def sample_stream(
     ``"warmup"`` phase first, then ``"sampling"``. Batches come about every 0.25 s.
     Closing the generator stops sampling; the batches received form a valid trace
     (``exmc.trace_from_batches``). Settings as ``exmc.sample``.
+
+    ``resume=batch.state`` continues the chains of an earlier stream from that batch, with
+    ``draws`` more draws and no new warmup (the rest of it if the stream stopped in warmup);
+    the other settings come from the state. The draws equal those of one longer run.
     """
     _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values, metric)
-    model = _model(ir, noncenter)
+    if resume is not None:
+        model = _resumed_model(ir, resume)
+    else:
+        model = _model(ir, noncenter)
     if model.dim == 0:
         raise E.ExmcError(
             None, "the model has no free random variables (every rv is observed): there is nothing to sample"
         )
     batches = run_chains(
         model, draws=draws, tune=tune, chains=chains, seed=seed, init_values=init_values,
-        target_accept=float(target_accept), max_treedepth=max_treedepth, metric=metric,
+        target_accept=float(target_accept), max_treedepth=max_treedepth, metric=metric, resume=resume,
     )
-    bar = ProgressBar(tune, draws, chains) if progressbar else None
+    bar = None
+    if progressbar:
+        bar = ProgressBar(tune, draws, chains) if resume is None else ProgressBar(
+            max(resume.tune - resume.iterations, 0), draws, resume.chains)
     try:
         for batch in batches:
             if bar:
@@ -112,6 +134,7 @@ def sample(
     progressbar: bool = True,
     metric: str = DEFAULT_METRIC,
     noncenter: bool = True,
+    resume: SamplerState | None = None,
 ) -> Trace:
     """Sample the posterior of ``ir`` with NUTS and Stan's three-phase warmup.
 
@@ -129,13 +152,16 @@ def sample(
         doubling windows) or "nutpie" (sqrt(var(draws) / var(gradients)), overlapping windows).
     noncenter : let the rewrite pass non-center hierarchical Normals (``trace.rewrites`` says
         which); False samples the model exactly as written. Ignored for a CompiledModel.
+    resume : a ``Batch.state`` from ``sample_stream``: continue those chains with ``draws``
+        more draws, no new warmup (see ``sample_stream``).
 
     Returns a ``Trace``. KeyboardInterrupt keeps every draw made so far as a shorter trace.
     """
-    model = _model(ir, noncenter)
+    model = _model(ir, noncenter) if resume is None else _resumed_model(ir, resume)
     received: list[Batch] = []
     stream = sample_stream(
-        model, draws, tune, chains, seed, init_values, target_accept, max_treedepth, progressbar, metric
+        model, draws, tune, chains, seed, init_values, target_accept, max_treedepth, progressbar, metric,
+        resume=resume,
     )
     try:
         for batch in stream:
@@ -145,6 +171,9 @@ def sample(
         warnings.warn(f"sampling interrupted: the trace keeps the {kept} draws per chain made so far", stacklevel=2)
     finally:
         stream.close()
+    if resume is not None:
+        tune, chains, seed, metric = resume.tune, resume.chains, resume.seed, resume.metric
+        target_accept, max_treedepth = resume.target_accept, resume.max_treedepth
     return trace_from_batches(
         received, model,
         attrs={"draws": draws, "tune": tune, "chains": chains, "seed": seed, "target_accept": target_accept,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
 import jax
@@ -35,6 +35,8 @@ class Batch:
     draws : name -> array (chains, n_new, *shape), constrained values of rv and det nodes.
     stats : stat -> array (chains, n_new).
     done, total : iterations of this phase finished so far (per chain) and the target.
+    state : the sampler's state after this batch; ``sample_stream(ir, draws=n, resume=state)``
+        continues these chains from here (no new warmup) with n more draws.
     """
 
     phase: str
@@ -42,10 +44,41 @@ class Batch:
     stats: Mapping[str, np.ndarray]
     done: int
     total: int
+    state: "SamplerState | None" = field(default=None, repr=False, compare=False)
 
     @property
     def n(self) -> int:
         return next(iter(self.stats.values())).shape[1]
+
+
+@dataclass(frozen=True, eq=False)
+class SamplerState:
+    """Where every chain stands: position, step size, metric, adaptation and iteration.
+
+    Opaque: pass it to ``sample_stream(..., resume=state)``. An iteration's randomness depends
+    only on the chain's key and the iteration's number, so continuing a run gives the same
+    draws as one longer run.
+    """
+
+    model: CompiledModel
+    carries: tuple
+    chain_keys: tuple
+    iterations: int          # warmup and sampling iterations done, per chain
+    tune: int
+    chains: int
+    seed: int
+    target_accept: float
+    max_treedepth: int
+    metric: str
+
+    @property
+    def draws_done(self) -> int:
+        """Sampling draws made so far, per chain."""
+        return max(self.iterations - self.tune, 0)
+
+    def __repr__(self) -> str:
+        return (f"SamplerState(chains={self.chains}, tune={self.tune}, iterations={self.iterations}, "
+                f"draws_done={self.draws_done})")
 
 
 def _buffer_length(dim: int) -> int:
@@ -72,8 +105,10 @@ class _Kernels:
                 key, carry, jax.ShapeDtypeStruct((), jnp.int32),
                 jax.ShapeDtypeStruct((adapt.MAX_WINDOWS,), jnp.int32), jax.ShapeDtypeStruct((), jnp.float64),
             ).compile()
-        # (chains, length, dim) -> name -> (chains, length, *shape)
-        self.values = jax.jit(jax.vmap(jax.vmap(lambda q: model._reported(model.evaluate(q)[1]))))
+        # chains x (length, dim) -> name -> (chains, length, *shape); stacked inside, so that
+        # nothing outside the model's own functions compiles per number of chains
+        per_draw = jax.vmap(jax.vmap(lambda q: model._reported(model.evaluate(q)[1])))
+        self.values = jax.jit(lambda qs: per_draw(jnp.stack(qs)))
 
 
 def kernels(model: CompiledModel, max_treedepth: int, metric: str = "stan") -> _Kernels:
@@ -94,11 +129,21 @@ def run_chains(
     target_accept: float,
     max_treedepth: int,
     metric: str = "stan",
+    resume: SamplerState | None = None,
 ) -> Iterator[Batch]:
-    """Yield batches until ``tune`` warmup and ``draws`` sampling iterations are done."""
+    """Yield batches until ``tune`` warmup and ``draws`` sampling iterations are done.
+
+    With ``resume``, the chains go on from that state (the rest of its warmup, if it stopped
+    there, then ``draws`` more draws); its settings replace the arguments.
+    """
+    if resume is not None:
+        tune, chains, seed = resume.tune, resume.chains, resume.seed
+        target_accept, max_treedepth, metric = resume.target_accept, resume.max_treedepth, resume.metric
     schedule = adapt.schedule_for(metric, tune)
     k = kernels(model, max_treedepth, metric)
     target = np.float64(target_accept)
+    settings = dict(tune=tune, chains=chains, seed=seed, target_accept=target_accept,
+                    max_treedepth=max_treedepth, metric=metric)
     with x64(True):
         base_key = jax.random.key(seed)
         chain_keys = [jax.random.fold_in(base_key, c) for c in range(chains)]
@@ -116,7 +161,11 @@ def run_chains(
         model.initial_point(seed, init_values, chain=c, logp_and_grad=logp_and_grad)
         return carries["last"]
 
-    carries = [start(c) for c in range(chains)]
+    if resume is None:
+        carries = [start(c) for c in range(chains)]
+        done, drawn_before = 0, 0
+    else:
+        carries, done, drawn_before = list(resume.carries), resume.iterations, resume.draws_done
 
     def advance(c: int, n: int):
         with x64(True):
@@ -124,7 +173,7 @@ def run_chains(
             jax.block_until_ready(out)
             return carry, out
 
-    done, total_iterations = 0, tune + draws
+    total_iterations = tune + drawn_before + draws
     n = min(FIRST_CHUNK, k.length)
     with ThreadPoolExecutor(max_workers=chains, thread_name_prefix="exmc-chain") as pool:
         while done < total_iterations:
@@ -142,8 +191,7 @@ def run_chains(
             elapsed = time.perf_counter() - started
             carries = [r[0] for r in results]
             with x64(True):
-                q = jnp.stack([r[1]["q"] for r in results])  # (chains, length, dim)
-                values = k.values(q)
+                values = k.values(tuple(r[1]["q"] for r in results))
             warm = done < tune
             # Slice on the host: slicing device arrays by a varying n would compile each n.
             draws_out = {name: np.asarray(v)[:, :n] for name, v in values.items()}
@@ -154,7 +202,8 @@ def run_chains(
                 draws=draws_out,
                 stats=stats,
                 done=done if warm else done - tune,
-                total=tune if warm else draws,
+                total=tune if warm else drawn_before + draws,
+                state=SamplerState(model, tuple(carries), tuple(chain_keys), done, **settings),
             )
             if interrupted:
                 raise KeyboardInterrupt

@@ -82,6 +82,59 @@ def test_closing_the_stream_early_keeps_a_valid_prefix(monkeypatch):
     np.testing.assert_array_equal(partial.sample_stats["lp"], full.sample_stats["lp"][:, :n])
 
 
+def _stream_until(stream, phase, n):
+    received = []
+    for batch in stream:
+        received.append(batch)
+        if batch.phase == phase and batch.done >= n:
+            break
+    stream.close()
+    return received
+
+
+def test_resuming_a_stopped_stream_gives_the_draws_of_one_longer_run(monkeypatch):
+    monkeypatch.setattr(driver, "BATCH_SECONDS", 1e-6)
+    first = _stream_until(exmc.sample_stream(IR, seed=5, **SMALL), "sampling", 10)
+    stopped_at = first[-1].done
+    assert first[-1].state.draws_done == stopped_at
+    more = list(exmc.sample_stream(IR, draws=25, resume=first[-1].state))
+    assert {b.phase for b in more} == {"sampling"}
+    assert more[-1].done == more[-1].total == stopped_at + 25
+    assert [b.done for b in more] == sorted(b.done for b in more)
+    model = exmc.compile_model(IR)
+    joined = exmc.trace_from_batches(first + more, model)
+    longer = exmc.sample(IR, seed=5, **dict(SMALL, draws=stopped_at + 25))
+    for name in longer.posterior:
+        np.testing.assert_array_equal(joined.posterior[name], longer.posterior[name])
+    for stat in longer.sample_stats:
+        np.testing.assert_array_equal(joined.sample_stats[stat], longer.sample_stats[stat])
+    np.testing.assert_array_equal(joined.warmup_posterior["mu"], longer.warmup_posterior["mu"])
+
+
+def test_resuming_in_warmup_finishes_the_warmup_first(monkeypatch):
+    monkeypatch.setattr(driver, "BATCH_SECONDS", 1e-6)
+    first = _stream_until(exmc.sample_stream(IR, seed=6, **SMALL), "warmup", 5)
+    assert first[-1].phase == "warmup" and first[-1].done < SMALL["tune"]
+    trace = exmc.sample(IR, draws=20, resume=first[-1].state, progressbar=False)
+    whole = exmc.trace_from_batches(first, exmc.compile_model(IR))
+    longer = exmc.sample(IR, seed=6, **dict(SMALL, draws=20))
+    np.testing.assert_array_equal(
+        np.concatenate([whole.warmup_posterior["mu"], trace.warmup_posterior["mu"]], axis=1),
+        longer.warmup_posterior["mu"],
+    )
+    np.testing.assert_array_equal(trace.posterior["mu"], longer.posterior["mu"])
+    assert trace.attrs["tune"] == SMALL["tune"] and trace.attrs["seed"] == 6
+
+
+def test_resume_refuses_another_model_or_a_non_state():
+    state = next(iter(exmc.sample_stream(IR, draws=5, tune=5, chains=1))).state
+    other = exmc.Builder.new_ir().rv("z", exmc.Normal, {"mu": 0.0, "sigma": 1.0})
+    with pytest.raises(exmc.SettingsError, match="another model"):
+        next(iter(exmc.sample_stream(other, draws=5, resume=state)))
+    with pytest.raises(exmc.SettingsError, match="resume must be"):
+        next(iter(exmc.sample_stream(IR, draws=5, resume={"chains": 1})))
+
+
 def test_keyboard_interrupt_in_sample_keeps_every_draw_made(monkeypatch):
     monkeypatch.setattr(driver, "BATCH_SECONDS", 0.05)
     settings = dict(SMALL, draws=100_000, tune=50)
@@ -110,7 +163,9 @@ def test_model_and_sampler_compile_once_for_all_chains():
         exmc.sample(ir, seed=0, **dict(SMALL, chains=chains))
         return len(compiles) - before
 
-    one_chain = count(readme_ir(), 1)  # fresh IRs: nothing cached
+    # JAX's own one-time, per-shape jits first (a model of the same dimension)
+    count(exmc.Builder.new_ir().rv("z", exmc.Normal, {"mu": 0.0, "sigma": 1.0}, shape=2), 2)
+    one_chain = count(readme_ir(), 1)  # fresh IRs: nothing of theirs cached
     ir = readme_ir()
     four_chains = count(ir, 4)
     assert 0 < four_chains == one_chain  # the chains share every compilation
