@@ -50,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _sample_parser() -> _Parser:
-    parser = _Parser(prog="%exmc sample", add_help=False)
+    parser = _Parser(prog="%exmc sample", add_help=False, allow_abbrev=False)
     parser.add_argument("name")
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
@@ -143,5 +143,5 @@ class ExmcMagics(Magics):
             raise _usage(f"no variable named {name!r}; expected {what}")
         value = self.shell.user_ns[name]
         if not isinstance(value, kind):
-            raise _usage(f"{name!r} is a {type(value).__name__}, not {what}")
+            raise _usage(f"{name!r} is of type {type(value).__name__}, not {what}")
         return value

@@ -395,24 +395,27 @@ class _Parser:
         return value
 
     def constant(self, st: _Statement, seg: _Segment, expr: ast.expr, what: str):
-        """A value that cannot depend on the model (shape, transform, observed data)."""
-        inner = self.node_names(expr)
-        if inner:
-            raise self.at_node(
-                MagicParameterError, f"{what} cannot use the node '{inner[0].id}': it takes a value of the namespace",
-                seg, inner[0], st.name)
-        return self.evaluate(st, seg, expr)
+        """A value that cannot depend on the model (shape, transform, observed data).
+
+        Its names are the namespace's even where a node has the same name, so that
+        ``y ~ Normal(mu, 1) observed=y`` observes the data ``y``.
+        """
+        return self.evaluate(st, seg, expr, what)
 
     def node_names(self, expr: ast.expr) -> list[ast.Name]:
         names = [n for n in _loads(expr) if n.id in self.nodes]
         return sorted(names, key=lambda n: (n.lineno, n.col_offset))
 
-    def evaluate(self, st: _Statement, seg: _Segment, expr: ast.expr):
+    def evaluate(self, st: _Statement, seg: _Segment, expr: ast.expr, what: str | None = None):
         code = compile(ast.Expression(body=expr), f"<%%exmc line {st.row + self.first_line - 1}>", "eval")
         try:
             return eval(code, self.env)
         except NameError as err:
             for name in sorted(_loads(expr), key=lambda n: (n.lineno, n.col_offset)):
+                if name.id == err.name and name.id in self.nodes and what is not None:
+                    raise self.at_node(
+                        MagicParameterError, f"{what} cannot use the node '{name.id}': it takes a value of the "
+                        f"namespace, which has no variable '{name.id}'", seg, name, st.name) from None
                 if name.id == err.name:
                     raise self.unknown_name(st, seg, name) from None
             problem = f"evaluating `{seg.source(expr)}` raised NameError: {err}"
