@@ -89,15 +89,17 @@ def _check_init_values(model: "CompiledModel", init_values: Mapping[str, object]
 
 def _apply_init_values(model: "CompiledModel", flat: np.ndarray, fixed: Mapping[str, np.ndarray]) -> np.ndarray:
     """Overwrite the blocks of fixed variables, parents first (bounds may depend on them)."""
-    rewrites = {r.node: r for r in model.rewrites}
+    rewrites = {r.node: r for r in model.rewrites if r.aux}  # those that moved the node
     for name, value in fixed.items():
         with x64(True):
             _, values = model.evaluate(jnp.asarray(flat))
-            if name in rewrites:  # x = mu + sigma * x_raw, solved for x_raw
+            if name in rewrites:  # x = mu + sigma * x_raw (x_raw itself where centered), solved
                 rewrite = rewrites[name]
                 params = {k: values[v] if isinstance(v, str) else v for k, v in rewrite.params.items()}
                 target = model.layout[rewrite.aux[0]]
-                unconstrained = (value - params["mu"]) / params["sigma"]
+                unconstrained = jnp.where(
+                    params["centered"], value, (value - params["mu"]) / params["sigma"]
+                )
             else:
                 node: RV = model.ir[name]
                 target = model.layout[name]

@@ -16,21 +16,26 @@ from exmc.ir.analysis import analyze
 from exmc.ir.ir import IR
 from exmc.ir.nodes import RV, Rewrite
 from exmc.rewrite import run_passes
+from exmc.rewrite.noncenter import INTERNAL
 
 
-def compile_model(ir: IR, *, noncenter: bool = True) -> "CompiledModel":
+def compile_model(ir: IR, *, noncenter: str | bool = "auto") -> "CompiledModel":
     """Check ``ir``, run the rewrite passes and compile its log-density.
 
     Parameters
     ----------
     ir : the model.
-    noncenter : False turns the automatic non-centering pass off for the whole model
-        (``Builder.rv(..., noncenter=False)`` does it for one node).
+    noncenter : "auto" (default) non-centers each element of a hierarchical Normal whose data
+        say less about it than its prior does (decision 21); True non-centers every eligible
+        element; False turns the pass off for the whole model (``Builder.rv(...,
+        noncenter=False)`` does it for one node). ``.rewrites`` reports what was decided.
 
     Raises an ``exmc.ExmcError`` subclass naming the node for any malformed model.
     """
     if not isinstance(ir, IR):
         raise E.ExmcError(None, f"compile_model expects an exmc.IR, got {type(ir).__name__}")
+    if not (isinstance(noncenter, bool) or (isinstance(noncenter, str) and noncenter == "auto")):
+        raise E.SettingsError(None, f'noncenter must be "auto", True or False, got {noncenter!r}')
     analyze(ir)  # report problems against the user's own model, before any rewrite
     rewritten = run_passes(ir, noncenter=noncenter)
     return CompiledModel(ir, rewritten)
@@ -91,7 +96,10 @@ class CompiledModel:
     def value_names(self) -> tuple[str, ...]:
         """The names ``to_constrained`` reports: free rvs (auxiliary included) and det nodes."""
         observed = self.ir.observations
-        return tuple(n for n in self.analysis.order if n not in observed)
+        return tuple(
+            n for n in self.analysis.order
+            if n not in observed and getattr(self.ir[n], "origin", None) != INTERNAL
+        )
 
     def _reported(self, values: Mapping[str, object]) -> dict[str, object]:
         return {name: values[name] for name in self.value_names}

@@ -9,12 +9,16 @@ from exmc.ir.ir import IR
 from exmc.rewrite.noncenter import noncenter
 
 
-def run_passes(ir: IR, *, noncenter: bool = True) -> IR:
-    """The pipeline. ``noncenter=False`` turns the non-centering pass off for the whole model."""
-    passes = [_noncenter] if noncenter else []
-    for rewrite in passes:
-        ir = rewrite(ir)
-    return ir
+def run_passes(ir: IR, *, noncenter: str | bool = "auto") -> IR:
+    """The pipeline.
+
+    noncenter : "auto" non-centers each element of an eligible Normal whose data say less
+        about it than its prior (decision 21); True non-centers every eligible element; False
+        turns the pass off for the whole model.
+    """
+    if noncenter is False:
+        return ir
+    return _noncenter(ir, mode="always" if noncenter is True else "auto")
 
 
 _noncenter = noncenter

@@ -19,16 +19,16 @@ DEFAULT_METRIC = "nutpie"  # more ESS per gradient on the benchmark set: DECISIO
 MAX_TREEDEPTH = 30  # 2**30 leapfrog steps a draw; the leaf counters have room for it
 
 # IR -> CompiledModel, so that sampling the same model again reuses its compilation.
-_compiled: dict[tuple[int, bool], tuple[weakref.ref, CompiledModel]] = {}
+_compiled: dict[tuple[int, str | bool], tuple[weakref.ref, CompiledModel]] = {}
 
 
-def _model(model: IR | CompiledModel, noncenter: bool = True) -> CompiledModel:
+def _model(model: IR | CompiledModel, noncenter: str | bool = "auto") -> CompiledModel:
     if isinstance(model, CompiledModel):
         return model
     if not isinstance(model, IR):
         raise E.ExmcError(None, f"expected an exmc.IR or CompiledModel, got {type(model).__name__}")
-    if not isinstance(noncenter, bool):
-        raise E.SettingsError(None, f"noncenter must be True or False, got {noncenter!r}")
+    if not (isinstance(noncenter, bool) or (isinstance(noncenter, str) and noncenter == "auto")):
+        raise E.SettingsError(None, f'noncenter must be "auto", True or False, got {noncenter!r}')
     key = (id(model), noncenter)
     entry = _compiled.get(key)
     if entry is not None and entry[0]() is model:
@@ -80,7 +80,7 @@ def sample_stream(
     max_treedepth: int = 10,
     progressbar: bool = False,
     metric: str = DEFAULT_METRIC,
-    noncenter: bool = True,
+    noncenter: str | bool = "auto",
     resume: SamplerState | None = None,
 ) -> Iterator[Batch]:
     """Sample with NUTS, yielding ``Batch`` es of draws as they are made.
@@ -133,7 +133,7 @@ def sample(
     max_treedepth: int = 10,
     progressbar: bool = True,
     metric: str = DEFAULT_METRIC,
-    noncenter: bool = True,
+    noncenter: str | bool = "auto",
     resume: SamplerState | None = None,
 ) -> Trace:
     """Sample the posterior of ``ir`` with NUTS and Stan's three-phase warmup.
@@ -150,8 +150,10 @@ def sample(
     progressbar : show a terminal progress bar.
     metric : how warmup learns the diagonal metric: "stan" (Welford variance of the draws in
         doubling windows) or "nutpie" (sqrt(var(draws) / var(gradients)), overlapping windows).
-    noncenter : let the rewrite pass non-center hierarchical Normals (``trace.rewrites`` says
-        which); False samples the model exactly as written. Ignored for a CompiledModel.
+    noncenter : "auto" non-centers the elements of hierarchical Normals that their data
+        inform less than their prior does; True every such element; False samples the model
+        exactly as written (``trace.rewrites`` says what was decided). Ignored for a
+        CompiledModel (see ``compile_model``).
     resume : a ``Batch.state`` from ``sample_stream``: continue those chains with ``draws``
         more draws, no new warmup (see ``sample_stream``).
 

@@ -117,3 +117,32 @@ def test_automatic_noncentering_removes_the_funnels_divergences(metric):
     assert n_centered >= max(60, 5 * n_rewritten), (n_centered, n_rewritten)
     # the rewritten model's posterior: mu about 4.4, tau about 3.6 (Gelman et al., BDA3 5.5)
     assert_moment(rewritten.posterior["mu"], 4.4, 3.3, "mu")
+
+
+def test_partly_noncentered_groups_sample_their_conjugate_posteriors():
+    """Groups with data stay centered, groups without are non-centered (decision 21); with
+    the hyperparameters pinned by their priors each a_j's posterior is conjugate:
+    precision 1/s^2 + n_j, mean (m/s^2 + sum y_j) / precision (unit observation noise)."""
+    counts = np.array([0, 4, 1, 0, 6, 2])
+    group = np.repeat(np.arange(len(counts)), counts)
+    y = np.random.default_rng(5).normal(1.0, 1.0, size=group.size)
+    m, s = 0.5, 2.0
+    ir = (
+        Builder.new_ir()
+        .rv("mu", exmc.Normal, {"mu": m, "sigma": 1e-4})
+        .rv("s", exmc.LogNormal, {"mu": np.log(s), "sigma": 1e-4})
+        .rv("a", exmc.Normal, {"mu": "mu", "sigma": "s"}, shape=len(counts))
+        .det("a_of_y", lambda a: a[group], ["a"])
+        .rv("y", exmc.Normal, {"mu": "a_of_y", "sigma": 1.0})
+        .obs("y_obs", "y", y)
+    )
+    trace = exmc.sample(ir, draws=2000, tune=1000, chains=4, seed=9, progressbar=False)
+    (rewrite,) = trace.rewrites
+    np.testing.assert_array_equal(rewrite.params["centered"], counts > 0)
+    precision = 1.0 / s**2 + counts
+    mean = (m / s**2 + np.bincount(group, y, minlength=len(counts))) / precision
+    sd = 1.0 / np.sqrt(precision)
+    a = trace.posterior["a"]
+    for j in range(len(counts)):
+        assert_moment(a[..., j], mean[j], sd[j], f"mean of a[{j}]")
+        assert_moment((a[..., j] - mean[j]) ** 2, sd[j] ** 2, np.sqrt(2.0) * sd[j] ** 2, f"variance of a[{j}]")
