@@ -137,6 +137,9 @@ class ExmcMagics(Magics):
         trace = dash.trace
         self.shell.user_ns[args.into] = trace
         print(f"{args.into} = {trace!r}")
+        error = getattr(dash, "error", None)  # what ended the sampling thread, if anything did
+        if isinstance(error, BaseException):
+            raise error
 
     def lookup(self, name: str, kind: type, what: str):
         if name not in self.shell.user_ns:

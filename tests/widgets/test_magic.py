@@ -374,8 +374,8 @@ def test_parse_model_works_without_ipython():
 class FakeDashboard:
     """What %exmc sample needs of exmc_widgets.stream's result: wait, stop, trace."""
 
-    def __init__(self, trace, interrupt=False):
-        self.trace, self.interrupt, self.stopped = trace, interrupt, False
+    def __init__(self, trace, interrupt=False, error=None):
+        self.trace, self.interrupt, self.stopped, self.error = trace, interrupt, False, error
 
     def wait(self):
         if self.interrupt and not self.stopped:
@@ -428,6 +428,17 @@ def test_interrupting_sample_stops_it_and_binds_the_draws_so_far(ip, monkeypatch
     ip.run_line_magic("exmc", "sample eight")
     assert dash.stopped and ip.user_ns["trace"] is dash.trace
     assert "interrupted" in capsys.readouterr().out
+
+
+def test_an_error_that_ended_sampling_is_raised_after_binding_the_draws_made(ip, monkeypatch, capsys):
+    failure = exmc.InitializationError("mu", "no finite starting point")
+    dash = FakeDashboard(small_trace(draws=0), error=failure)
+    monkeypatch.setattr(exmc_widgets, "stream", lambda ir, **settings: dash, raising=False)
+    ip.run_cell_magic("exmc", "eight", EIGHT)
+    result = ip.run_cell("%exmc sample eight")
+    assert result.error_in_exec is failure and ip.user_ns["trace"] is dash.trace
+    out = capsys.readouterr().out
+    assert "exmc.errors.InitializationError: node 'mu': no finite starting point" in out and "Traceback" not in out
 
 
 def test_sample_binds_a_real_trace_of_the_right_shapes(ip, monkeypatch):
