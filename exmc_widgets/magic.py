@@ -19,6 +19,7 @@ For a cell that returns at once, call ``exmc_widgets.stream`` directly.
 from __future__ import annotations
 
 import argparse
+import keyword
 import shlex
 
 from IPython.core.error import UsageError
@@ -34,7 +35,8 @@ USAGE = """\
                       sample the model NAME with the live dashboard, wait until it is done and bind
                       the Trace to VAR (default: trace). Defaults: 1000 draws, 1000 tune, 4 chains, seed 0
 %exmc summary VAR     exmc.summary of the Trace VAR (a pandas DataFrame)
-%exmc dashboard VAR   the dashboard of the finished Trace VAR"""
+%exmc dashboard VAR   the dashboard of the finished Trace VAR
+                      (for both, VAR may also hold a dashboard: its trace so far)"""
 
 
 def load_ipython_extension(ipython) -> None:
@@ -64,6 +66,10 @@ def _usage(problem: str) -> UsageError:
     return UsageError(f"%exmc: {problem}\nusage:\n{USAGE}")
 
 
+def _is_name(word: str) -> bool:
+    return word.isidentifier() and not keyword.iskeyword(word)
+
+
 def _short_traceback(err: E.ExmcError) -> E.ExmcError:
     """Show an Exmc error as its message and notes alone: the fault is in the cell, not in Exmc's frames.
 
@@ -91,7 +97,7 @@ class ExmcMagics(Magics):
 
     def define(self, line: str, cell: str) -> None:
         words = line.split()
-        if len(words) != 1 or not words[0].isidentifier():
+        if len(words) != 1 or not _is_name(words[0]):
             raise _usage(f"%%exmc takes the name to bind the model to, got {line.strip()!r}")
         self.shell.user_ns[words[0]] = parse_model(cell, self.shell.user_ns, first_line=2)
 
@@ -109,7 +115,7 @@ class ExmcMagics(Magics):
         if verb in ("summary", "dashboard"):
             if len(rest) != 1:
                 raise _usage(f"%exmc {verb} takes one variable holding a Trace, got {len(rest)} arguments")
-            trace = self.lookup(rest[0], exmc.Trace, "a Trace: bind one with %exmc sample NAME --into VAR")
+            trace = self.trace(rest[0])
             if verb == "summary":
                 return exmc.summary(trace)
             import exmc_widgets
@@ -123,7 +129,7 @@ class ExmcMagics(Magics):
         for setting, low in (("draws", 0), ("tune", 0), ("chains", 1), ("seed", 0)):
             if getattr(args, setting) < low:
                 raise _usage(f"--{setting} must be at least {low}, got {getattr(args, setting)}")
-        if not args.into.isidentifier():
+        if not _is_name(args.into):
             raise _usage(f"--into takes a variable name, got {args.into!r}")
         import exmc_widgets
 
@@ -140,6 +146,13 @@ class ExmcMagics(Magics):
         error = getattr(dash, "error", None)  # what ended the sampling thread, if anything did
         if isinstance(error, BaseException):
             raise error
+
+    def trace(self, name: str) -> exmc.Trace:
+        """The Trace in ``name``, or the trace so far of the dashboard (``exmc_widgets.stream``) in it."""
+        value = self.shell.user_ns.get(name)
+        if isinstance(getattr(value, "trace", None), exmc.Trace) and not isinstance(value, exmc.Trace):
+            return value.trace
+        return self.lookup(name, exmc.Trace, "a Trace: bind one with %exmc sample NAME --into VAR")
 
     def lookup(self, name: str, kind: type, what: str):
         if name not in self.shell.user_ns:

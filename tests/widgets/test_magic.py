@@ -355,7 +355,7 @@ def test_a_builder_error_shows_its_message_and_the_line(ip, capsys):
     assert "m" not in ip.user_ns
 
 
-@pytest.mark.parametrize("header", ["", "a b", "1x", "a-b"])
+@pytest.mark.parametrize("header", ["", "a b", "1x", "a-b", "class"])
 def test_the_cell_magic_needs_one_valid_name(ip, header):
     with pytest.raises(UsageError, match="usage"):
         ip.run_cell_magic("exmc", header, EIGHT)
@@ -462,6 +462,14 @@ def test_summary_shows_exmc_summary_of_the_trace(ip, monkeypatch):
     assert result.result == "the table" and seen == [ip.user_ns["t"]]
 
 
+def test_summary_of_a_dashboard_is_that_of_its_trace_so_far(ip, monkeypatch):
+    seen = []
+    monkeypatch.setattr(exmc, "summary", seen.append, raising=False)
+    ip.user_ns["dash"] = FakeDashboard(small_trace())
+    ip.run_line_magic("exmc", "summary dash")
+    assert seen == [ip.user_ns["dash"].trace]
+
+
 def test_dashboard_draws_the_trace(ip, monkeypatch):
     seen = []
     monkeypatch.setattr(exmc_widgets, "dashboard", seen.append, raising=False)
@@ -484,6 +492,7 @@ def test_no_command_or_help_prints_the_usage(ip, capsys, line):
     ("sample eight --chains 0", "--chains must be at least 1"),
     ("sample eight --draw 5", "unrecognized arguments"),
     ("sample eight --into 1x", "--into takes a variable name"),
+    ("sample eight --into def", "--into takes a variable name"),
     ("sample eight extra", "unrecognized arguments"),
     ("sample nothing", "no variable named 'nothing'"),
     ("sample np", "'np' is of type module, not a model"),
