@@ -1,0 +1,185 @@
+"""The live coordinator: between the sampler thread and the front end (seed section XI).
+
+Three parties, each on its own schedule. The sampler thread iterates ``exmc.sample_stream``
+and only appends each batch to a queue (it never waits for the dashboard, so sampling runs
+at full speed). The flusher thread drains the queue into the ``DrawStore`` and sends the
+panels' ops, coalescing whatever arrived since the last flush, at most once every
+``min_interval`` seconds (10 a second); the costlier panels (histograms, ACF, summary,
+forest, pair, energy) at most every ``slow_interval``, stretched to four times their last
+computing time so that they never take more than a fifth of the flusher's time. The kernel's
+main thread answers the front end (ready, stop, +N draws) through the same lock.
+
+Every message carries a sequence number. A front end applies deltas only when it has seen
+every message before them (from the first, or from a snapshot); otherwise it asks for a
+snapshot ("ready") and waits for it. Python never waits for the front end: a cell that
+blocks the kernel (``%exmc sample`` waits for the run) holds up the front end's messages,
+not the dashboard's.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from typing import Callable
+
+import numpy as np
+
+from exmc._x64 import x64
+from exmc_widgets.display import Display
+from exmc_widgets.protocol import encode, ops_message
+from exmc_widgets.store import DrawStore
+
+MIN_INTERVAL = 0.1  # seconds between flushes: at most 10 a second
+SLOW_INTERVAL = 0.5  # seconds between recomputations of the slow panels, at least
+SLOW_FACTOR = 4.0  # ... and at least this many times their last computing time
+
+
+class Coordinator:
+    """Batches in, ops out.
+
+    store, display : the draws and the panels' state.
+    send : sends one encoded message, ``send(content, buffers)``.
+    on_header : called after a flush that took in new batches (the header follows the store).
+    """
+
+    def __init__(self, store: DrawStore, display: Display, send: Callable, on_header: Callable[[], None],
+                 min_interval: float = MIN_INTERVAL, slow_interval: float = SLOW_INTERVAL):
+        self.store, self.display = store, display
+        self._send, self._on_header = send, on_header
+        self.min_interval, self.slow_interval = min_interval, slow_interval
+        self.lock = threading.RLock()
+        self.pending: collections.deque = collections.deque()
+        self.received: list = []  # every batch, in order: the trace
+        self.wake = threading.Event()
+        self.seq = 0
+        self.last_flush = 0.0
+        self.last_slow = -np.inf
+        self.slow_cost = 0.0
+        self.log: list[dict] = []  # one entry per flush: time, batches, ops, bytes, seconds (benchmark)
+
+    # The sampler thread's side: never blocks on the dashboard.
+    def add(self, batch) -> None:
+        batch_time = time.perf_counter()
+        self.received.append(batch)
+        self.pending.append((batch_time, batch))
+        self.wake.set()
+
+    # The flusher's side.
+    def flush(self, force_slow: bool = False) -> int:
+        """Drain the queue into the store and send what changed; returns the number of
+        batches coalesced."""
+        with self.lock:
+            started = time.perf_counter()
+            taken, oldest = 0, None
+            while self.pending:
+                arrived, batch = self.pending.popleft()
+                oldest = arrived if oldest is None else oldest
+                self.store.append(batch)
+                taken += 1
+            ops = self.display.fast_ops()
+            slow = force_slow or started - self.last_slow >= max(self.slow_interval, SLOW_FACTOR * self.slow_cost)
+            if slow:
+                slow_started = time.perf_counter()
+                ops += self.display.slow_ops()
+                self.slow_cost = time.perf_counter() - slow_started
+                self.last_slow = started
+            size = self._emit(ops) if ops else 0
+            if taken:
+                self._on_header()
+            self.last_flush = time.perf_counter()
+            self.log.append({"time": started, "batches": taken, "ops": len(ops), "bytes": size, "slow": slow,
+                             "seconds": self.last_flush - started,
+                             "lag": (started - oldest) if oldest is not None else 0.0})
+            return taken
+
+    def _emit(self, ops: list[dict], snapshot: bool = False) -> int:
+        self.seq += 1
+        content, buffers = encode(ops_message(self.seq, ops, snapshot))
+        self._send(content, buffers)
+        return sum(b.nbytes for b in buffers)
+
+    def on_ready(self) -> None:
+        """A front end that missed messages (a page reloaded) asks for everything: a
+        snapshot, which the front ends already in step apply too (it equals what they show)."""
+        with self.lock:
+            self._emit(self.display.snapshot_ops(), snapshot=True)
+
+    def select(self, name: str, element: int) -> None:
+        with self.lock:
+            self.display.select(name, element)
+            ops = self.display.fast_ops() + self.display.slow_ops(rows_only=[name])
+            self._emit(ops)
+
+    def run_flusher(self, finished: threading.Event, settled: threading.Event, on_settled: Callable[[], None]) -> None:
+        """The flusher thread: flush when batches arrive, at most every ``min_interval``;
+        once ``finished`` is set, a last flush with every panel, then ``on_settled``."""
+        while True:
+            self.wake.wait(timeout=0.5)
+            if finished.is_set():
+                break
+            if not self.wake.is_set():
+                continue
+            wait = self.last_flush + self.min_interval - time.perf_counter()
+            if wait > 0:
+                finished.wait(wait)
+            self.wake.clear()
+            self.flush()
+        self.wake.clear()
+        self.flush(force_slow=True)
+        on_settled()
+        settled.set()
+
+
+class SamplerRun:
+    """One sampling run in the background: a sampler thread and a flusher thread.
+
+    stream : a zero-argument function returning the ``sample_stream`` generator.
+    """
+
+    def __init__(self, coordinator: Coordinator, stream: Callable, on_end: Callable[[str, BaseException | None], None]):
+        self.coordinator = coordinator
+        self.stop_requested = threading.Event()
+        self.finished = threading.Event()
+        self.settled = threading.Event()
+        self.error: BaseException | None = None
+        self.outcome = "running"
+        self._stream, self._on_end = stream, on_end
+        self.sampler = threading.Thread(target=self._sample, name="exmc-dashboard-sampler", daemon=True)
+        self.flusher = threading.Thread(
+            target=coordinator.run_flusher, args=(self.finished, self.settled, self._settled),
+            name="exmc-dashboard-flusher", daemon=True,
+        )
+
+    def start(self) -> "SamplerRun":
+        self.flusher.start()
+        self.sampler.start()
+        return self
+
+    def _sample(self) -> None:
+        try:
+            with x64(True):  # decision 5: threads Exmc starts enter the context themselves
+                stream = self._stream()
+                try:
+                    for batch in stream:
+                        self.coordinator.add(batch)
+                        if self.stop_requested.is_set():
+                            break
+                finally:
+                    stream.close()
+            self.outcome = "stopped" if self.stop_requested.is_set() else "complete"
+        except BaseException as error:  # shown in the header, kept on the dashboard
+            self.error, self.outcome = error, "error"
+        finally:
+            self.finished.set()
+            self.coordinator.wake.set()
+
+    def _settled(self) -> None:
+        self._on_end(self.outcome, self.error)
+
+    def stop(self) -> None:
+        self.stop_requested.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run has ended and its last flush is sent; False on timeout."""
+        return self.settled.wait(timeout)

@@ -1,0 +1,611 @@
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: a6017af27d4d02f2736382945da57717047b7a6f587226b4660b935f76713f2a */
+
+// src/bokeh.js
+var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
+function evaluate(source2) {
+  const script = document.createElement("script");
+  script.textContent = source2;
+  document.head.appendChild(script);
+  script.remove();
+}
+function ready(version) {
+  const bokeh = globalThis.Bokeh?.[version];
+  return bokeh?.Plotting !== void 0 ? bokeh : void 0;
+}
+function loadBokeh(model) {
+  const version = model.get("bokeh_version");
+  if (ready(version)) return Promise.resolve(ready(version));
+  if (!loading.has(version)) {
+    const promise = (async () => {
+      const ref = model.get("_bokeh");
+      const loader = await model.widget_manager.get_model(String(ref).replace(/^IPY_MODEL_/, ""));
+      const names = loader.get("names");
+      const files = loader.get("files");
+      const decoder = new TextDecoder();
+      names.forEach((name, i) => {
+        if (name === "bokeh.min.js" && globalThis.Bokeh?.[version]) return;
+        evaluate(decoder.decode(files[i]));
+      });
+      const bokeh = ready(version);
+      if (!bokeh) throw new Error(`BokehJS ${version} did not load`);
+      return bokeh;
+    })();
+    loading.set(version, promise);
+    promise.catch(() => loading.delete(version));
+  }
+  return loading.get(version);
+}
+
+// src/header.js
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== void 0) node.textContent = text;
+  return node;
+}
+function number(x, digits) {
+  return Number.isFinite(x) ? x.toLocaleString(void 0, { maximumFractionDigits: digits }) : "\u2013";
+}
+function buildHeader(model) {
+  const root = el("div", "exmc-header");
+  const title = el("div", "exmc-title");
+  const stats = el("div", "exmc-stats");
+  const controls = el("div", "exmc-controls");
+  const stop = el("button", "exmc-button exmc-stop", "Stop");
+  const more = el("input", "exmc-draws");
+  more.type = "number";
+  more.min = "1";
+  more.step = "100";
+  const extend = el("button", "exmc-button exmc-extend");
+  const message = el("div", "exmc-message");
+  controls.append(stop, more, extend);
+  root.append(title, stats, controls, message);
+  const field = (label, value, className = "") => {
+    const span = el("span", `exmc-stat ${className}`);
+    span.append(el("span", "exmc-stat-label", label), el("span", "exmc-stat-value", value));
+    return span;
+  };
+  function update() {
+    const state2 = model.get("state");
+    title.textContent = model.get("title");
+    title.dataset.state = state2;
+    stats.replaceChildren(
+      field("phase", model.get("phase") || state2),
+      field("draws/s", number(model.get("rate"), 0)),
+      field("divergences", String(model.get("divergences")), model.get("divergences") > 0 ? "exmc-alert" : ""),
+      field("step size", number(model.get("step_size"), 4))
+    );
+    const running = state2 === "compiling" || state2 === "warmup" || state2 === "sampling";
+    stop.disabled = !running;
+    const canExtend = model.get("can_extend") && !running;
+    extend.disabled = !canExtend;
+    more.disabled = !canExtend;
+    if (document.activeElement !== more) more.value = String(model.get("extend_draws"));
+    extend.textContent = `+${more.value || model.get("extend_draws")} draws`;
+    message.textContent = model.get("message");
+    message.hidden = !model.get("message");
+  }
+  stop.addEventListener("click", () => model.send({ type: "stop" }));
+  more.addEventListener("input", () => {
+    extend.textContent = `+${more.value} draws`;
+  });
+  extend.addEventListener("click", () => {
+    const draws = Math.floor(Number(more.value));
+    if (draws > 0) {
+      model.set("extend_draws", draws);
+      model.save_changes();
+      extend.disabled = true;
+      model.send({ type: "extend", draws });
+    }
+  });
+  const traits = ["title", "state", "phase", "rate", "divergences", "step_size", "can_extend", "extend_draws", "message"];
+  for (const t of traits) model.on(`change:${t}`, update);
+  update();
+  return { root, dispose: () => {
+    for (const t of traits) model.off(`change:${t}`, update);
+  } };
+}
+
+// src/protocol.js
+var ARRAYS = {
+  float64: Float64Array,
+  float32: Float32Array,
+  int32: Int32Array,
+  uint8: Uint8Array
+};
+function typedArray(ref, buffers) {
+  const Kind = ARRAYS[ref.dtype];
+  if (Kind === void 0) throw new Error(`exmc: unknown dtype ${ref.dtype}`);
+  const view = buffers[ref["$buffer"]];
+  const bytes = view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
+  return new Kind(bytes);
+}
+function decode(value, buffers) {
+  if (Array.isArray(value)) return value.map((v) => decode(v, buffers));
+  if (value !== null && typeof value === "object") {
+    if ("$buffer" in value) return typedArray(value, buffers);
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[k] = decode(v, buffers);
+    return out;
+  }
+  return value;
+}
+function concat(a, b) {
+  if (Array.isArray(a)) return a.concat(Array.from(b));
+  const out = new a.constructor(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+function applyOps(sources, ops) {
+  for (const op of ops) {
+    if (op.op === "replace") {
+      sources.set(op.source, { ...op.data });
+    } else if (op.op === "stream") {
+      const old = sources.get(op.source);
+      if (old === void 0) {
+        sources.set(op.source, { ...op.data });
+      } else {
+        const next = {};
+        for (const [k, v] of Object.entries(op.data)) next[k] = k in old ? concat(old[k], v) : v;
+        sources.set(op.source, next);
+      }
+    } else if (op.op === "table") {
+      sources.set("$table", { columns: op.columns, rows: op.rows, flagged: op.flagged });
+    } else {
+      throw new Error(`exmc: unknown op ${op.op}`);
+    }
+  }
+}
+
+// src/store.js
+var ModelStore = class {
+  constructor(model) {
+    this.model = model;
+    this.sources = /* @__PURE__ */ new Map();
+    this.seq = 0;
+    this.synced = false;
+    this.asked = false;
+    this.listeners = /* @__PURE__ */ new Set();
+    this.onMessage = (msg, buffers) => this.handle(msg, buffers ?? []);
+    model.on("msg:custom", this.onMessage);
+    this.askSnapshot();
+  }
+  askSnapshot() {
+    this.asked = true;
+    this.model.send({ type: "ready" });
+  }
+  handle(msg, buffers) {
+    if (msg?.type !== "ops") return;
+    if (msg.snapshot) {
+      this.sources.clear();
+      applyOps(this.sources, decode(msg.ops, buffers));
+      this.synced = true;
+      this.asked = false;
+      this.seq = msg.seq;
+      this.notify(null);
+      return;
+    }
+    const inStep = this.synced ? msg.seq === this.seq + 1 : msg.seq === 1;
+    if (!inStep) {
+      this.synced = false;
+      if (!this.asked) this.askSnapshot();
+      return;
+    }
+    const ops = decode(msg.ops, buffers);
+    applyOps(this.sources, ops);
+    this.synced = true;
+    this.seq = msg.seq;
+    this.notify(ops);
+  }
+  // listener(ops): ops to apply, or null when everything must be reloaded from the store
+  subscribe(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  notify(ops) {
+    for (const listener of this.listeners) {
+      try {
+        listener(ops);
+      } catch (error) {
+        console.error("exmc dashboard:", error);
+      }
+    }
+  }
+  dispose() {
+    this.model.off("msg:custom", this.onMessage);
+    this.listeners.clear();
+  }
+};
+
+// src/theme.js
+function makeFigure(B, palette, options) {
+  const { title, ...rest } = options;
+  const fig = B.Plotting.figure({
+    tools: "pan,wheel_zoom,box_zoom,reset,save",
+    toolbar_location: null,
+    background_fill_color: palette.background,
+    border_fill_color: palette.background,
+    outline_line_color: palette.grid,
+    min_border_left: 40,
+    min_border_right: 8,
+    min_border_top: 4,
+    min_border_bottom: 24,
+    ...rest
+  });
+  if (title) {
+    fig.title.setv({ text: title, text_color: palette.text, text_font_size: "11px", text_font_style: "normal" });
+  }
+  for (const axis of fig.axes) {
+    axis.setv({
+      axis_line_color: palette.muted,
+      major_tick_line_color: palette.muted,
+      minor_tick_line_color: null,
+      major_label_text_color: palette.text,
+      major_label_text_font_size: "9px",
+      axis_label_text_color: palette.text,
+      axis_label_text_font_size: "10px"
+    });
+  }
+  for (const grid of fig.grids) grid.setv({ grid_line_color: palette.grid, grid_line_alpha: 0.8 });
+  return fig;
+}
+function source(B, sources, id, columns) {
+  const data = {};
+  for (const c of columns) data[c] = [];
+  const cds = new B.ColumnDataSource({ data });
+  sources.set(id, cds);
+  return cds;
+}
+
+// src/figures/acf.js
+function acfFigure(B, spec, name, sources) {
+  const { palette } = spec;
+  const fig = makeFigure(B, palette, { width: 230, height: 160, title: "autocorrelation", y_range: new B.Range1d({ start: -0.25, end: 1.05 }) });
+  const acf = source(B, sources, `acf/${name}`, ["lag", "acf"]);
+  fig.vbar({ x: { field: "lag" }, top: { field: "acf" }, width: 0.7, source: acf, fill_color: palette.amber, line_alpha: 0 });
+  fig.add_layout(new B.Span({ location: 0, dimension: "width", line_color: palette.muted, line_width: 1 }));
+  return fig;
+}
+
+// src/figures/energy.js
+function energyFigure(B, spec, sources) {
+  const { palette } = spec;
+  const fig = makeFigure(B, palette, { width: 360, height: 220, title: "energy" });
+  const marginal = source(B, sources, "energy/marginal", ["left", "right", "top"]);
+  const transition = source(B, sources, "energy/transition", ["left", "right", "top"]);
+  const quad = (src, colour, label) => fig.quad({
+    left: { field: "left" },
+    right: { field: "right" },
+    bottom: { value: 0 },
+    top: { field: "top" },
+    source: src,
+    fill_color: colour,
+    fill_alpha: 0.55,
+    line_alpha: 0,
+    legend_label: label
+  });
+  quad(marginal, palette.amber, "marginal energy");
+  quad(transition, palette.blue, "energy transition");
+  fig.legend.setv({
+    background_fill_color: palette.background,
+    background_fill_alpha: 0.6,
+    border_line_alpha: 0,
+    label_text_color: palette.text,
+    label_text_font_size: "9px",
+    location: "top_right"
+  });
+  const bfmi = source(B, sources, "energy/bfmi", ["text"]);
+  fig.add_layout(new B.LabelSet({
+    x: { value: 6 },
+    y: { value: 6 },
+    x_units: "screen",
+    y_units: "screen",
+    text: { field: "text" },
+    source: bfmi,
+    text_color: palette.text,
+    text_font_size: "9px"
+  }));
+  return fig;
+}
+
+// src/figures/forest.js
+function forestFigure(B, spec, sources) {
+  const { palette } = spec;
+  const labels = spec.forest;
+  const n = labels.length;
+  const fig = makeFigure(B, palette, {
+    width: 360,
+    height: Math.max(140, 22 * n + 50),
+    title: "forest: mean and 94% HDI",
+    y_range: new B.Range1d({ start: -0.7, end: n - 0.3 })
+  });
+  const overrides = new Map(labels.map((label, k) => [n - 1 - k, label]));
+  fig.yaxis.ticker = new B.FixedTicker({ ticks: [...overrides.keys()] });
+  fig.yaxis.major_label_overrides = overrides;
+  for (const grid of fig.ygrids) grid.visible = false;
+  const forest = source(B, sources, "forest", ["y", "mean", "low", "high", "color"]);
+  fig.segment({
+    x0: { field: "low" },
+    y0: { field: "y" },
+    x1: { field: "high" },
+    y1: { field: "y" },
+    source: forest,
+    line_color: palette.amber,
+    line_width: 2.5
+  });
+  fig.scatter({ x: { field: "mean" }, y: { field: "y" }, source: forest, size: 7, fill_color: { field: "color" }, line_color: { field: "color" } });
+  return fig;
+}
+
+// src/figures/histogram.js
+function histogramFigure(B, spec, name, sources) {
+  const { palette } = spec;
+  const fig = makeFigure(B, palette, { width: 230, height: 160, title: "posterior" });
+  const hist = source(B, sources, `hist/${name}`, ["left", "right", "top"]);
+  fig.quad({
+    left: { field: "left" },
+    right: { field: "right" },
+    bottom: { value: 0 },
+    top: { field: "top" },
+    source: hist,
+    fill_color: palette.amber,
+    fill_alpha: 0.75,
+    line_color: palette.background,
+    line_width: 0.5
+  });
+  return fig;
+}
+
+// src/figures/pair.js
+function pairGrid(B, spec, sources) {
+  const { palette } = spec;
+  const labels = spec.pair;
+  const k = labels.length;
+  const size = k > 3 ? 150 : 180;
+  const rows = [];
+  for (let i = 0; i < k; i++) {
+    const row = [];
+    for (let j = 0; j < k; j++) {
+      const options = { width: size, height: size, min_border_left: 30, min_border_bottom: 20 };
+      if (i === k - 1) options.x_axis_label = labels[j];
+      if (j === 0) options.y_axis_label = labels[i];
+      if (i < j) {
+        options.x_range = new B.Range1d({ start: -1, end: 1 });
+        options.y_range = new B.Range1d({ start: -1, end: 1 });
+      }
+      const fig = makeFigure(B, palette, options);
+      if (i === j) {
+        const hist = source(B, sources, `pairhist/${i}`, ["left", "right", "top"]);
+        fig.quad({
+          left: { field: "left" },
+          right: { field: "right" },
+          bottom: { value: 0 },
+          top: { field: "top" },
+          source: hist,
+          fill_color: palette.amber,
+          fill_alpha: 0.75,
+          line_alpha: 0
+        });
+      } else if (i > j) {
+        const cell = source(B, sources, `pair/${i}/${j}`, ["x", "y"]);
+        fig.scatter({ x: { field: "x" }, y: { field: "y" }, source: cell, size: 2.5, fill_color: palette.amber, fill_alpha: 0.35, line_alpha: 0 });
+        const divergent = source(B, sources, `pairdiv/${i}/${j}`, ["x", "y"]);
+        fig.scatter({ x: { field: "x" }, y: { field: "y" }, source: divergent, size: 4, fill_color: palette.red, line_alpha: 0 });
+      } else {
+        const corr = source(B, sources, `paircorr/${i}/${j}`, ["x", "y", "text", "size"]);
+        fig.text({
+          x: { field: "x" },
+          y: { field: "y" },
+          text: { field: "text" },
+          source: corr,
+          text_color: palette.amber,
+          text_align: "center",
+          text_baseline: "middle",
+          text_font_size: "20px"
+        });
+        for (const axis of fig.axes) axis.visible = false;
+        for (const grid of fig.grids) grid.visible = false;
+      }
+      row.push(fig);
+    }
+    rows.push(row);
+  }
+  return B.Plotting.gridplot(rows, { toolbar_location: null });
+}
+
+// src/figures/trace.js
+function traceFigure(B, spec, name, sources) {
+  const { palette, chains } = spec;
+  const fig = makeFigure(B, palette, { width: 470, height: 160, title: "trace" });
+  fig.add_layout(new B.BoxAnnotation({ right: 0, fill_color: palette.muted, fill_alpha: 0.12, line_alpha: 0 }));
+  for (let c = 0; c < chains; c++) {
+    const colour = palette.chains[c % palette.chains.length];
+    const warm = source(B, sources, `trace/${name}/w${c}`, ["x", "y"]);
+    fig.line({ x: { field: "x" }, y: { field: "y" }, source: warm, line_color: colour, line_alpha: 0.3, line_width: 1 });
+    const drawn = source(B, sources, `trace/${name}/s${c}`, ["x", "y"]);
+    fig.line({ x: { field: "x" }, y: { field: "y" }, source: drawn, line_color: colour, line_alpha: 0.85, line_width: 1 });
+  }
+  const divergent = source(B, sources, `div/${name}`, ["x", "y"]);
+  fig.scatter({ x: { field: "x" }, y: { field: "y" }, source: divergent, marker: "x", size: 7, line_color: palette.red, line_width: 1.5 });
+  return fig;
+}
+
+// src/summary.js
+function buildSummary() {
+  const root = document.createElement("div");
+  root.className = "exmc-summary";
+  const table = document.createElement("table");
+  root.append(table);
+  function show(data) {
+    table.replaceChildren();
+    if (!data) return;
+    const head = table.createTHead().insertRow();
+    for (const c of data.columns) {
+      const th = document.createElement("th");
+      th.textContent = c;
+      head.append(th);
+    }
+    const body = table.createTBody();
+    data.rows.forEach((cells, r) => {
+      const row = body.insertRow();
+      if (data.flagged[r]) row.className = "exmc-flagged";
+      cells.forEach((text, c) => {
+        const cell = row.insertCell();
+        cell.textContent = text;
+        if (c === 0) cell.className = "exmc-label";
+      });
+    });
+  }
+  return { root, show };
+}
+
+// src/view.js
+function section(className, title) {
+  const root = document.createElement("div");
+  root.className = `exmc-section ${className}`;
+  if (title) {
+    const h = document.createElement("div");
+    h.className = "exmc-section-title";
+    h.textContent = title;
+    root.append(h);
+  }
+  return root;
+}
+function variableHead(model, variable) {
+  const head = document.createElement("div");
+  head.className = "exmc-variable";
+  const name = document.createElement("span");
+  name.className = "exmc-variable-name";
+  name.textContent = variable.name;
+  head.append(name);
+  if (variable.labels.length > 1) {
+    const select = document.createElement("select");
+    select.className = "exmc-element";
+    variable.labels.forEach((label, k) => select.add(new Option(label, String(k))));
+    const sync = () => {
+      select.value = String(model.get("selection")[variable.name] ?? 0);
+    };
+    select.addEventListener("change", () => {
+      model.set("selection", { ...model.get("selection"), [variable.name]: Number(select.value) });
+      model.save_changes();
+    });
+    model.on("change:selection", sync);
+    sync();
+    head.append(select);
+  }
+  return head;
+}
+async function buildView(B, model, spec, root) {
+  const sources = /* @__PURE__ */ new Map();
+  const shown = [];
+  const summary = buildSummary();
+  const top = section("exmc-top");
+  const summaryBox = section("exmc-summary-box", "summary");
+  summaryBox.append(summary.root);
+  const forestBox = section("exmc-forest");
+  top.append(summaryBox, forestBox);
+  shown.push([forestFigure(B, spec, sources), forestBox]);
+  const rows = section("exmc-rows");
+  for (const variable of spec.variables) {
+    const row = document.createElement("div");
+    row.className = "exmc-row";
+    row.dataset.variable = variable.name;
+    const plots = document.createElement("div");
+    row.append(variableHead(model, variable), plots);
+    rows.append(row);
+    const figures = [traceFigure, histogramFigure, acfFigure].map((make) => make(B, spec, variable.name, sources));
+    shown.push([new B.Row({ children: figures }), plots]);
+  }
+  const bottom = section("exmc-bottom");
+  const pairBox = section("exmc-pair", "pair plot");
+  const energyBox = section("exmc-energy");
+  bottom.append(pairBox, energyBox);
+  if (spec.pair.length > 0) shown.push([pairGrid(B, spec, sources), pairBox]);
+  shown.push([energyFigure(B, spec, sources), energyBox]);
+  root.append(top, rows, bottom);
+  const views = [];
+  for (const [item, target] of shown) views.push(await B.Plotting.show(item, target));
+  function load(store) {
+    for (const [id, cds] of sources) {
+      const data = store.get(id);
+      if (data) cds.data = { ...data };
+      else cds.data = Object.fromEntries(Object.keys(cds.data).map((k) => [k, []]));
+    }
+    summary.show(store.get("$table"));
+  }
+  function apply(ops) {
+    for (const op of ops) {
+      if (op.op === "table") {
+        summary.show(op);
+        continue;
+      }
+      const cds = sources.get(op.source);
+      if (cds === void 0) continue;
+      if (op.op === "stream") cds.stream({ ...op.data });
+      else cds.data = { ...op.data };
+    }
+  }
+  function remove() {
+    for (const view of views) view.remove();
+  }
+  return { sources, load, apply, remove };
+}
+
+// src/index.js
+var models = globalThis.__exmc_models ?? (globalThis.__exmc_models = /* @__PURE__ */ new Map());
+function state(model) {
+  const uid = model.get("uid");
+  if (!models.has(uid)) models.set(uid, { store: new ModelStore(model), bokeh: loadBokeh(model) });
+  return models.get(uid);
+}
+function initialize({ model }) {
+  const uid = model.get("uid");
+  state(model);
+  return () => {
+    models.get(uid)?.store.dispose();
+    models.delete(uid);
+  };
+}
+async function render({ model, el: el2 }) {
+  const root = document.createElement("div");
+  root.className = "exmc-dash";
+  el2.append(root);
+  const header = buildHeader(model);
+  root.append(header.root);
+  const { store, bokeh } = state(model);
+  let view = null;
+  let unsubscribe = () => {
+  };
+  let disposed = false;
+  try {
+    const B = await bokeh;
+    if (disposed) return () => {
+    };
+    const body = document.createElement("div");
+    body.className = "exmc-body";
+    root.append(body);
+    view = await buildView(B, model, model.get("spec"), body);
+    view.load(store.sources);
+    unsubscribe = store.subscribe((ops) => ops === null ? view.load(store.sources) : view.apply(ops));
+    root.__exmc = { sources: view.sources, store };
+    root.dataset.ready = "true";
+  } catch (error) {
+    const failure = document.createElement("div");
+    failure.className = "exmc-message";
+    failure.textContent = `The dashboard could not be drawn: ${error}`;
+    root.append(failure);
+    console.error("exmc dashboard:", error);
+  }
+  return () => {
+    disposed = true;
+    unsubscribe();
+    header.dispose();
+    view?.remove();
+    root.remove();
+  };
+}
+var index_default = { initialize, render };
+export {
+  index_default as default
+};

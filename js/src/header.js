@@ -1,0 +1,73 @@
+// The title bar and controls: "MCMC Live Sampling (150 / 500)", the phase, draws/s,
+// divergences, step size; Stop and "+N draws". Everything shown comes from the model's traits.
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function number(x, digits) {
+  return Number.isFinite(x) ? x.toLocaleString(undefined, { maximumFractionDigits: digits }) : "\u2013";
+}
+
+export function buildHeader(model) {
+  const root = el("div", "exmc-header");
+  const title = el("div", "exmc-title");
+  const stats = el("div", "exmc-stats");
+  const controls = el("div", "exmc-controls");
+  const stop = el("button", "exmc-button exmc-stop", "Stop");
+  const more = el("input", "exmc-draws");
+  more.type = "number";
+  more.min = "1";
+  more.step = "100";
+  const extend = el("button", "exmc-button exmc-extend");
+  const message = el("div", "exmc-message");
+  controls.append(stop, more, extend);
+  root.append(title, stats, controls, message);
+
+  const field = (label, value, className = "") => {
+    const span = el("span", `exmc-stat ${className}`);
+    span.append(el("span", "exmc-stat-label", label), el("span", "exmc-stat-value", value));
+    return span;
+  };
+
+  function update() {
+    const state = model.get("state");
+    title.textContent = model.get("title");
+    title.dataset.state = state;
+    stats.replaceChildren(
+      field("phase", model.get("phase") || state),
+      field("draws/s", number(model.get("rate"), 0)),
+      field("divergences", String(model.get("divergences")), model.get("divergences") > 0 ? "exmc-alert" : ""),
+      field("step size", number(model.get("step_size"), 4)),
+    );
+    const running = state === "compiling" || state === "warmup" || state === "sampling";
+    stop.disabled = !running;
+    const canExtend = model.get("can_extend") && !running;
+    extend.disabled = !canExtend;
+    more.disabled = !canExtend;
+    if (document.activeElement !== more) more.value = String(model.get("extend_draws"));
+    extend.textContent = `+${more.value || model.get("extend_draws")} draws`;
+    message.textContent = model.get("message");
+    message.hidden = !model.get("message");
+  }
+
+  stop.addEventListener("click", () => model.send({ type: "stop" }));
+  more.addEventListener("input", () => {
+    extend.textContent = `+${more.value} draws`;
+  });
+  extend.addEventListener("click", () => {
+    const draws = Math.floor(Number(more.value));
+    if (draws > 0) {
+      model.set("extend_draws", draws);
+      model.save_changes();
+      extend.disabled = true;
+      model.send({ type: "extend", draws });
+    }
+  });
+  const traits = ["title", "state", "phase", "rate", "divergences", "step_size", "can_extend", "extend_draws", "message"];
+  for (const t of traits) model.on(`change:${t}`, update);
+  update();
+  return { root, dispose: () => { for (const t of traits) model.off(`change:${t}`, update); } };
+}

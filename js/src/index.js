@@ -1,0 +1,62 @@
+// The anywidget entry: `initialize` keeps the model's data for every view (store.js) and
+// starts loading BokehJS; `render` builds a view and keeps it in step with the store.
+import { loadBokeh } from "./bokeh.js";
+import { buildHeader } from "./header.js";
+import { ModelStore } from "./store.js";
+import { buildView } from "./view.js";
+
+const models = (globalThis.__exmc_models ??= new Map()); // uid -> { store, bokeh }
+
+function state(model) {
+  const uid = model.get("uid");
+  if (!models.has(uid)) models.set(uid, { store: new ModelStore(model), bokeh: loadBokeh(model) });
+  return models.get(uid);
+}
+
+function initialize({ model }) {
+  const uid = model.get("uid");
+  state(model);
+  return () => {
+    models.get(uid)?.store.dispose();
+    models.delete(uid);
+  };
+}
+
+async function render({ model, el }) {
+  const root = document.createElement("div");
+  root.className = "exmc-dash";
+  el.append(root);
+  const header = buildHeader(model);
+  root.append(header.root);
+  const { store, bokeh } = state(model);
+  let view = null;
+  let unsubscribe = () => {};
+  let disposed = false;
+  try {
+    const B = await bokeh;
+    if (disposed) return () => {};
+    const body = document.createElement("div");
+    body.className = "exmc-body";
+    root.append(body);
+    view = await buildView(B, model, model.get("spec"), body);
+    view.load(store.sources);
+    unsubscribe = store.subscribe((ops) => (ops === null ? view.load(store.sources) : view.apply(ops)));
+    root.__exmc = { sources: view.sources, store }; // for the browser test
+    root.dataset.ready = "true";
+  } catch (error) {
+    const failure = document.createElement("div");
+    failure.className = "exmc-message";
+    failure.textContent = `The dashboard could not be drawn: ${error}`;
+    root.append(failure);
+    console.error("exmc dashboard:", error);
+  }
+  return () => {
+    disposed = true;
+    unsubscribe();
+    header.dispose();
+    view?.remove();
+    root.remove();
+  };
+}
+
+export default { initialize, render };

@@ -1,0 +1,70 @@
+// The model-level state, one per widget model and page: every source's data as sent by
+// Python, so that a view rendered at any time (a second view, a re-rendered cell) starts
+// from it. Messages arrive in order; a delta is applied only when every message before it
+// was, otherwise the store asks Python for a snapshot ("ready") and waits for it.
+import { applyOps, decode } from "./protocol.js";
+
+export class ModelStore {
+  constructor(model) {
+    this.model = model;
+    this.sources = new Map();
+    this.seq = 0;
+    this.synced = false;
+    this.asked = false;
+    this.listeners = new Set();
+    this.onMessage = (msg, buffers) => this.handle(msg, buffers ?? []);
+    model.on("msg:custom", this.onMessage);
+    this.askSnapshot();
+  }
+
+  askSnapshot() {
+    this.asked = true;
+    this.model.send({ type: "ready" });
+  }
+
+  handle(msg, buffers) {
+    if (msg?.type !== "ops") return;
+    if (msg.snapshot) {
+      this.sources.clear();
+      applyOps(this.sources, decode(msg.ops, buffers));
+      this.synced = true;
+      this.asked = false;
+      this.seq = msg.seq;
+      this.notify(null);
+      return;
+    }
+    const inStep = this.synced ? msg.seq === this.seq + 1 : msg.seq === 1;
+    if (!inStep) {
+      // a gap: what this page shows would be wrong; wait for a snapshot
+      this.synced = false;
+      if (!this.asked) this.askSnapshot();
+      return;
+    }
+    const ops = decode(msg.ops, buffers);
+    applyOps(this.sources, ops);
+    this.synced = true;
+    this.seq = msg.seq;
+    this.notify(ops);
+  }
+
+  // listener(ops): ops to apply, or null when everything must be reloaded from the store
+  subscribe(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  notify(ops) {
+    for (const listener of this.listeners) {
+      try {
+        listener(ops);
+      } catch (error) {
+        console.error("exmc dashboard:", error);
+      }
+    }
+  }
+
+  dispose() {
+    this.model.off("msg:custom", this.onMessage);
+    this.listeners.clear();
+  }
+}
