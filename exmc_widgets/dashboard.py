@@ -109,7 +109,8 @@ class Dashboard(anywidget.AnyWidget):
 
     # The front end.
     def _send_encoded(self, content, buffers) -> None:
-        self.send(content, buffers)
+        if self.comm is not None:  # closed widgets receive nothing
+            self.send(content, buffers)
 
     def _on_message(self, _widget, content, _buffers) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -170,7 +171,9 @@ class Dashboard(anywidget.AnyWidget):
             self.state = outcome
             self.draws_shown = done
             self.title = title(outcome, done, total)
-            self.message = "" if error is None else f"{type(error).__name__}: {error}"
+            failure = self._coordinator.failure
+            self.message = (f"{type(error).__name__}: {error}" if error is not None
+                            else f"dashboard error: {type(failure).__name__}: {failure}" if failure is not None else "")
             self.can_extend = last is not None and getattr(last, "state", None) is not None
             if outcome == "complete" and last is not None:
                 self.phase = f"{last.phase} {last.done} / {last.total}"

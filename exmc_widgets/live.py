@@ -56,6 +56,7 @@ class Coordinator:
         self.last_flush = 0.0
         self.last_slow = -np.inf
         self.slow_cost = 0.0
+        self.failure: Exception | None = None  # the last error of a flush, if any
         self.log: list[dict] = []  # one entry per flush: time, batches, ops, bytes, seconds (benchmark)
 
     # The sampler thread's side: never blocks on the dashboard.
@@ -114,21 +115,32 @@ class Coordinator:
     def run_flusher(self, finished: threading.Event, settled: threading.Event, on_settled: Callable[[], None]) -> None:
         """The flusher thread: flush when batches arrive, at most every ``min_interval``;
         once ``finished`` is set, a last flush with every panel, then ``on_settled``."""
-        while True:
-            self.wake.wait(timeout=0.5)
-            if finished.is_set():
-                break
-            if not self.wake.is_set():
-                continue
-            wait = self.last_flush + self.min_interval - time.perf_counter()
-            if wait > 0:
-                finished.wait(wait)
-            self.wake.clear()
-            self.flush()
-        self.wake.clear()
-        self.flush(force_slow=True)
-        on_settled()
-        settled.set()
+        try:
+            while True:
+                self.wake.wait(timeout=0.5)
+                if not (self.wake.is_set() or finished.is_set()):
+                    continue
+                wait = self.last_flush + self.min_interval - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)  # the last flush keeps the interval too
+                self.wake.clear()
+                if finished.is_set():
+                    break
+                self._guarded_flush()
+            self._guarded_flush(force_slow=True)
+        finally:
+            try:
+                on_settled()
+            finally:
+                settled.set()
+
+    def _guarded_flush(self, force_slow: bool = False) -> None:
+        # A failing panel must neither stop the sampler nor leave ``wait()`` hanging: the
+        # error is kept (and shown in the header) and the next flush tries again.
+        try:
+            self.flush(force_slow)
+        except Exception as error:
+            self.failure = error
 
 
 class SamplerRun:

@@ -169,11 +169,13 @@ def correlation(x: np.ndarray, y: np.ndarray) -> float:
 
 def bfmi(energy: np.ndarray) -> np.ndarray:
     """E-BFMI of each chain (Betancourt 2016): mean squared energy transition over the
-    energy's variance; below 0.3 the momentum resampling explores the energy poorly."""
+    energy's variance (ddof=1, as ArviZ); below 0.3 the momentum resampling explores the
+    energy poorly."""
     energy = np.asarray(energy, dtype=np.float64)
     if energy.shape[1] < 2:
         return np.full(energy.shape[0], np.nan)
-    return np.square(np.diff(energy, axis=1)).mean(axis=1) / np.var(energy, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.square(np.diff(energy, axis=1)).mean(axis=1) / np.var(energy, axis=1, ddof=1)
 
 
 def energy(energy: np.ndarray, bins: int = 40) -> dict[str, dict[str, np.ndarray] | np.ndarray]:

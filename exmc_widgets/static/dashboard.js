@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: a6017af27d4d02f2736382945da57717047b7a6f587226b4660b935f76713f2a */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: d41696753d1b51e4b8f634597f2a74fe118cccd4e1334823a08ddf445c4d8a0a */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -496,7 +496,7 @@ function variableHead(model, variable) {
   }
   return head;
 }
-async function buildView(B, model, spec, root) {
+async function buildView(B, model, spec, root, initial) {
   const sources = /* @__PURE__ */ new Map();
   const shown = [];
   const summary = buildSummary();
@@ -525,7 +525,6 @@ async function buildView(B, model, spec, root) {
   shown.push([energyFigure(B, spec, sources), energyBox]);
   root.append(top, rows, bottom);
   const views = [];
-  for (const [item, target] of shown) views.push(await B.Plotting.show(item, target));
   function load(store) {
     for (const [id, cds] of sources) {
       const data = store.get(id);
@@ -546,6 +545,8 @@ async function buildView(B, model, spec, root) {
       else cds.data = { ...op.data };
     }
   }
+  if (initial) load(initial);
+  for (const [item, target] of shown) views.push(await B.Plotting.show(item, target));
   function remove() {
     for (const view of views) view.remove();
   }
@@ -585,8 +586,7 @@ async function render({ model, el: el2 }) {
     const body = document.createElement("div");
     body.className = "exmc-body";
     root.append(body);
-    view = await buildView(B, model, model.get("spec"), body);
-    view.load(store.sources);
+    view = await buildView(B, model, model.get("spec"), body, store.sources);
     unsubscribe = store.subscribe((ops) => ops === null ? view.load(store.sources) : view.apply(ops));
     root.__exmc = { sources: view.sources, store };
     root.dataset.ready = "true";

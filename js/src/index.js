@@ -38,8 +38,7 @@ async function render({ model, el }) {
     const body = document.createElement("div");
     body.className = "exmc-body";
     root.append(body);
-    view = await buildView(B, model, model.get("spec"), body);
-    view.load(store.sources);
+    view = await buildView(B, model, model.get("spec"), body, store.sources);
     unsubscribe = store.subscribe((ops) => (ops === null ? view.load(store.sources) : view.apply(ops)));
     root.__exmc = { sources: view.sources, store }; // for the browser test
     root.dataset.ready = "true";

@@ -45,7 +45,7 @@ function variableHead(model, variable) {
   return head;
 }
 
-export async function buildView(B, model, spec, root) {
+export async function buildView(B, model, spec, root, initial) {
   const sources = new Map();
   const shown = []; // [Bokeh root model, element] to show
   const summary = buildSummary();
@@ -78,7 +78,6 @@ export async function buildView(B, model, spec, root) {
 
   root.append(top, rows, bottom);
   const views = [];
-  for (const [item, target] of shown) views.push(await B.Plotting.show(item, target));
 
   function load(store) {
     for (const [id, cds] of sources) {
@@ -101,6 +100,10 @@ export async function buildView(B, model, spec, root) {
       else cds.data = { ...op.data };
     }
   }
+
+  // data first, so that the figures' ranges start from it
+  if (initial) load(initial);
+  for (const [item, target] of shown) views.push(await B.Plotting.show(item, target));
 
   function remove() {
     for (const view of views) view.remove();
