@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 from traitlets.config import Config
 
 import exmc
@@ -441,19 +442,6 @@ def test_an_error_that_ended_sampling_is_raised_after_binding_the_draws_made(ip,
     assert "exmc.errors.InitializationError: node 'mu': no finite starting point" in out and "Traceback" not in out
 
 
-def test_sample_binds_a_real_trace_of_the_right_shapes(ip, monkeypatch):
-    """The fake dashboard samples for real (exmc.sample), so the bound trace has the model's shapes."""
-    monkeypatch.setattr(exmc_widgets, "stream", lambda ir, **settings: FakeDashboard(
-        exmc.sample(ir, progressbar=False, **settings)), raising=False)
-    ip.run_cell_magic("exmc", "eight", EIGHT)
-    ip.run_line_magic("exmc", "sample eight --draws 7 --tune 5 --chains 2 --seed 3")
-    trace = ip.user_ns["trace"]
-    assert trace.posterior["mu"].shape == (2, 7) and trace.posterior["tau"].shape == (2, 7)
-    assert trace.posterior["theta"].shape == (2, 7, 8)
-    assert trace.sample_stats["diverging"].shape == (2, 7)
-    assert np.all(trace.posterior["tau"] > 0)
-
-
 def test_summary_shows_exmc_summary_of_the_trace(ip, monkeypatch):
     seen = []
     monkeypatch.setattr(exmc, "summary", lambda trace: seen.append(trace) or "the table", raising=False)
@@ -513,3 +501,45 @@ def test_bad_arguments_give_the_usage(ip, fake_stream, line, words):
 def test_user_jax_stays_float32_after_the_magic(ip):
     ip.run_cell_magic("exmc", "m", DET.replace(" + offset", ""))
     assert jnp.zeros(2).dtype == jnp.float32
+
+
+# -- against the real exmc_widgets.stream and exmc_widgets.dashboard ---------------------------------------
+
+@pytest.fixture(scope="module")
+def sampled(shell):
+    """One real `%exmc sample` (exmc_widgets.stream, shown and waited for), and exmc.sample's trace
+    with the same settings."""
+    shell.user_ns.update(sigma=SIGMA, y_data=Y)
+    shell.run_cell_magic("exmc", "eight", EIGHT)
+    with capture_output() as shown:
+        shell.run_line_magic("exmc", "sample eight --draws 7 --tune 5 --chains 2 --seed 3 --into real")
+    expected = exmc.sample(shell.user_ns["eight"], draws=7, tune=5, chains=2, seed=3, progressbar=False)
+    trace = shell.user_ns.pop("real")
+    for name in ("eight", "sigma", "y_data"):
+        del shell.user_ns[name]
+    return trace, expected, shown
+
+
+def test_sample_through_the_real_dashboard_binds_exmc_samples_trace(sampled):
+    """The trace bound equals exmc.sample's for the same settings, draw for draw (API.md's promise)."""
+    trace, expected, _ = sampled
+    assert trace.posterior["theta"].shape == (2, 7, 8) and trace.posterior["tau"].shape == (2, 7)
+    assert trace.posterior.keys() == expected.posterior.keys()
+    for name, values in expected.posterior.items():
+        np.testing.assert_array_equal(trace.posterior[name], values, err_msg=name)
+    for name, values in expected.sample_stats.items():
+        np.testing.assert_array_equal(trace.sample_stats[name], values, err_msg=name)
+
+
+def test_sample_shows_the_dashboard_and_says_what_it_bound(sampled):
+    _, _, shown = sampled
+    assert any("Dashboard" in output.data.get("text/plain", "") for output in shown.outputs)
+    assert "real = Trace(chains=2, draws=7" in shown.stdout
+
+
+def test_dashboard_of_a_real_trace_shows_it(ip, sampled):
+    ip.user_ns["t"] = sampled[0]
+    with capture_output() as shown:
+        assert ip.run_line_magic("exmc", "dashboard t") is None
+    (output,) = shown.outputs
+    assert "MCMC Trace (2 chains x 7 draws)" in output.data["text/plain"]
