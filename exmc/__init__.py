@@ -28,17 +28,22 @@ from exmc.errors import (
     DuplicateNameError,
     ExmcError,
     InitializationError,
+    ModelComparisonWarning,
     ObservationError,
     SettingsError,
     ParameterDomainError,
     ParameterError,
+    SamplingWarning,
     ShapeError,
     TransformError,
     UnknownReferenceError,
 )
 from exmc.ir import IR, Builder
 from exmc.sampler import Batch, SamplerState, sample, sample_stream
-from exmc.trace import Trace, trace_from_batches
+from exmc.trace import Trace, concat, trace_from_batches
+from exmc.trace_io import load_trace
+from exmc.diagnostics import ELPD, compare, compute_log_likelihood, loo, summary, waic
+from exmc.predictive import sample_posterior_predictive, sample_prior_predictive
 
 __version__ = "0.1.0"
 
@@ -52,6 +57,18 @@ __all__ = [
     "SamplerState",
     "Trace",
     "trace_from_batches",
+    "concat",
+    "load_trace",
+    "summary",
+    "loo",
+    "waic",
+    "compare",
+    "ELPD",
+    "compute_log_likelihood",
+    "sample_prior_predictive",
+    "sample_posterior_predictive",
+    "SamplingWarning",
+    "ModelComparisonWarning",
     "CompiledModel",
     "dist",
     "Normal",

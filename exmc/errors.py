@@ -75,3 +75,14 @@ class InitializationError(ExmcError):
 
 class SettingsError(ExmcError):
     """A sampler setting out of range (draws, chains, target_accept, ...)."""
+
+
+class SamplingWarning(UserWarning):
+    """A run whose draws should not be trusted as they are: divergences, saturated trees, low
+    E-BFMI, R-hat above 1.01 or too few effective draws (``exmc.diagnostics.checks``).
+    Silence with ``warnings.simplefilter("ignore", exmc.SamplingWarning)``."""
+
+
+class ModelComparisonWarning(UserWarning):
+    """An ELPD estimate that may be unreliable: Pareto k above the PSIS threshold (LOO) or a
+    pointwise log-likelihood variance above 0.4 (WAIC)."""

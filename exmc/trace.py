@@ -1,4 +1,11 @@
-"""The Trace: constrained draws and sampler statistics, (chain, draw, ...) everywhere."""
+"""The Trace: constrained draws and sampler statistics, (chain, draw, ...) everywhere.
+
+Its groups follow ArviZ's InferenceData (``trace.to_arviz()`` maps them one to one):
+posterior, sample_stats, warmup_posterior, warmup_sample_stats, observed_data, and, once
+computed, log_likelihood, prior, prior_predictive, posterior_predictive. ``save`` /
+``exmc.load_trace`` (netCDF, ``exmc.trace_io``) round-trip every group exactly;
+``exmc.concat`` joins two traces by chain or by draw.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,21 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
+from exmc import errors as E
 from exmc.ir.nodes import Rewrite
+
+# (chain, draw, ...) groups, in InferenceData's order; observed_data has no chain/draw axes
+DRAW_GROUPS = (
+    "posterior",
+    "sample_stats",
+    "warmup_posterior",
+    "warmup_sample_stats",
+    "log_likelihood",
+    "prior",
+    "prior_predictive",
+    "posterior_predictive",
+)
+GROUPS = DRAW_GROUPS + ("observed_data",)
 
 
 @dataclass
@@ -20,8 +41,13 @@ class Trace:
         n_steps, lp, accept_prob.
     warmup_posterior, warmup_sample_stats : the same for the warmup iterations.
     observed_data : obs node name -> data.
+    log_likelihood : obs node name -> (chains, draws, *data shape), log p(y_i | draw), once
+        computed (``exmc.compute_log_likelihood``, ``exmc.loo``, ``exmc.waic``).
+    prior, prior_predictive : (1, draws, ...) draws of ``exmc.sample_prior_predictive``.
+    posterior_predictive : obs node name -> (chains, draws, *data shape), once computed.
     rewrites : what the rewrite passes changed.
     auxiliary : auxiliary variable -> the user's node it stands in for.
+    attrs : the sampler's settings and other plain facts (JSON-serialisable values).
     """
 
     posterior: dict[str, np.ndarray]
@@ -32,18 +58,47 @@ class Trace:
     rewrites: tuple[Rewrite, ...] = ()
     auxiliary: dict[str, str] = field(default_factory=dict)
     attrs: dict[str, object] = field(default_factory=dict)
+    log_likelihood: dict[str, np.ndarray] = field(default_factory=dict)
+    prior: dict[str, np.ndarray] = field(default_factory=dict)
+    prior_predictive: dict[str, np.ndarray] = field(default_factory=dict)
+    posterior_predictive: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def _shape(self) -> tuple[int, int]:
+        for group in ("sample_stats", "posterior", "prior"):
+            values = getattr(self, group)
+            if values:
+                return next(iter(values.values())).shape[:2]
+        return (0, 0)
 
     @property
     def n_chains(self) -> int:
-        return next(iter(self.sample_stats.values())).shape[0] if self.sample_stats else 0
+        return self._shape()[0]
 
     @property
     def n_draws(self) -> int:
-        return next(iter(self.sample_stats.values())).shape[1] if self.sample_stats else 0
+        return self._shape()[1]
+
+    def groups(self) -> list[str]:
+        """The groups that hold something, in InferenceData's order."""
+        return [g for g in GROUPS if getattr(self, g)]
+
+    def to_arviz(self, *, auxiliary: bool = False):
+        """ArviZ's ``InferenceData`` with the standard group names (see ``exmc.trace_io``)."""
+        from exmc.trace_io import to_arviz
+
+        return to_arviz(self, auxiliary=auxiliary)
+
+    def save(self, path) -> None:
+        """Write every group and the rewrite report to a netCDF file (``exmc.load_trace``)."""
+        from exmc.trace_io import save
+
+        save(self, path)
 
     def __repr__(self) -> str:
-        names = ", ".join(self.posterior)
-        return f"Trace(chains={self.n_chains}, draws={self.n_draws}, variables=[{names}])"
+        names = ", ".join(self.posterior or self.prior)
+        extra = [g for g in ("log_likelihood", "prior", "posterior_predictive") if getattr(self, g)]
+        more = f", groups=[{', '.join(extra)}]" if extra else ""
+        return f"Trace(chains={self.n_chains}, draws={self.n_draws}, variables=[{names}]{more})"
 
 
 def _concat(parts: list[Mapping[str, np.ndarray]], template: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
@@ -70,3 +125,54 @@ def trace_from_batches(batches: Iterable, model, attrs: Mapping[str, object] | N
         auxiliary=model.auxiliary,
         attrs=dict(attrs or {}),
     )
+
+
+def concat(a: Trace, b: Trace, dim: str = "chain") -> Trace:
+    """Join two traces of the same model: ``dim="chain"`` puts b's chains after a's (equal
+    draw counts), ``dim="draw"`` appends b's draws to a's (equal chain counts; e.g. a run
+    continued with ``resume``). Every (chain, draw) group present in either trace must be in
+    both; observed data, rewrites and auxiliary variables must agree. Attributes that differ
+    (e.g. the seed) become the list [a's, b's]."""
+    if not isinstance(a, Trace) or not isinstance(b, Trace):
+        raise E.ExmcError(None, f"concat expects two exmc.Trace, got {type(a).__name__} and {type(b).__name__}")
+    if dim not in ("chain", "draw"):
+        raise E.SettingsError(None, f"dim must be 'chain' or 'draw', got {dim!r}")
+    axis = 0 if dim == "chain" else 1
+    if set(a.observed_data) != set(b.observed_data) or not all(
+        np.array_equal(a.observed_data[k], b.observed_data[k]) for k in a.observed_data
+    ):
+        raise E.ExmcError(None, "concat: the traces observe different data: they come from different models")
+    if tuple(a.rewrites) != tuple(b.rewrites) or a.auxiliary != b.auxiliary:
+        raise E.ExmcError(None, "concat: the traces' models were rewritten differently (see trace.rewrites)")
+    joined = {}
+    for group in DRAW_GROUPS:
+        x, y = getattr(a, group), getattr(b, group)
+        if not x and not y:
+            joined[group] = {}
+            continue
+        if not x or not y:
+            held = "the first" if x else "the second"
+            raise E.ExmcError(None, f"concat: only {held} trace has a {group} group; compute it for both")
+        if set(x) != set(y):
+            raise E.ExmcError(None, f"concat: the {group} groups hold different variables: {sorted(x)} and {sorted(y)}")
+        joined[group] = {k: _join(k, group, x[k], y[k], axis) for k in x}
+    attrs = {k: v if b.attrs.get(k, v) == v else [v, b.attrs[k]] for k, v in a.attrs.items()}
+    attrs.update({k: v for k, v in b.attrs.items() if k not in a.attrs})
+    return Trace(
+        **joined,
+        observed_data={k: np.array(v) for k, v in a.observed_data.items()},
+        rewrites=tuple(a.rewrites),
+        auxiliary=dict(a.auxiliary),
+        attrs=attrs,
+    )
+
+
+def _join(name: str, group: str, x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    other = 1 - axis
+    if x.shape[other] != y.shape[other] or x.shape[2:] != y.shape[2:] or x.dtype != y.dtype:
+        along = "draws" if axis == 0 else "chains"
+        raise E.ShapeError(
+            name, f"concat: {group} arrays of shape {x.shape} ({x.dtype}) and {y.shape} ({y.dtype}) "
+            f"do not join: the {along} and the variable's shape must match"
+        )
+    return np.concatenate([x, y], axis=axis)

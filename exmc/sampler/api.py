@@ -9,6 +9,7 @@ from typing import Iterator, Mapping
 
 from exmc import errors as E
 from exmc.compile.model import CompiledModel, compile_model
+from exmc.diagnostics.checks import warn_about
 from exmc.ir.ir import IR
 from exmc.sampler.chunk import METRICS
 from exmc.sampler.driver import Batch, SamplerState, run_chains
@@ -158,6 +159,8 @@ def sample(
         more draws, no new warmup (see ``sample_stream``).
 
     Returns a ``Trace``. KeyboardInterrupt keeps every draw made so far as a shorter trace.
+    Problems a Stan or PyMC user would be warned of (divergences, saturated trees, low E-BFMI,
+    R-hat > 1.01, low ESS) are ``exmc.SamplingWarning`` s (``exmc.diagnostics.checks``).
     """
     model = _model(ir, noncenter) if resume is None else _resumed_model(ir, resume)
     received: list[Batch] = []
@@ -176,8 +179,10 @@ def sample(
     if resume is not None:
         tune, chains, seed, metric = resume.tune, resume.chains, resume.seed, resume.metric
         target_accept, max_treedepth = resume.target_accept, resume.max_treedepth
-    return trace_from_batches(
+    trace = trace_from_batches(
         received, model,
         attrs={"draws": draws, "tune": tune, "chains": chains, "seed": seed, "target_accept": target_accept,
                "max_treedepth": max_treedepth, "metric": metric, "noncenter": noncenter},
     )
+    warn_about(trace, stacklevel=2)
+    return trace

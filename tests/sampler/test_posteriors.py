@@ -99,6 +99,8 @@ def test_gamma_poisson_conjugate_posterior_through_the_log_transform(metric):
 
 
 @pytest.mark.parametrize("metric", ["stan", "nutpie"])
+# counts the divergences itself; the SamplingWarning they raise is tested in tests/diagnostics
+@pytest.mark.filterwarnings("ignore::exmc.SamplingWarning")
 def test_automatic_noncentering_removes_the_funnels_divergences(metric):
     """Measured over seeds 0-7 (4 x 1000 draws each): rewritten, Stan's metric 0-3 divergences
     a run and nutpie's 2-8 (it settles at acceptance 0.815, on the 0.8 target, with a larger

@@ -24,6 +24,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
+# the hierarchical model diverges a little (about 1 % of draws, at small tau); this test
+# judges the draws against the reference, the SamplingWarning is tested in tests/diagnostics
+@pytest.mark.filterwarnings("ignore::exmc.SamplingWarning")
 def test_posterior_matches_the_reference(name):
     ref = np.load(REFERENCE / f"{name}.npz")
     trace = exmc.sample(MODELS[name](), draws=1000, tune=1000, chains=4, seed=17, progressbar=False)

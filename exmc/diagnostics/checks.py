@@ -1,0 +1,211 @@
+"""The checks a Stan or PyMC user expects after sampling, as ``exmc.SamplingWarning`` s.
+
+``check_trace(trace)`` returns the problems found; ``warn_about(trace)`` issues one warning
+per problem (``exmc.sample`` calls it on every trace it returns). Each message says what
+was seen, which variables it concerns, why it matters and what to try.
+
+- divergences after warmup (count and share); the variables whose divergent draws sit far
+  from the bulk of their draws are named (as a pairs plot would show them);
+- draws whose tree hit ``max_treedepth``;
+- E-BFMI below 0.3 in some chain, naming the variables most correlated with the energy;
+- R-hat above 1.01 (needs two chains) and bulk or tail ESS below 100 per chain.
+
+Checks need a run long enough to mean something: at least ``MIN_RUN`` warmup iterations
+and ``MIN_RUN`` draws a chain (PyMC checks convergence only from 100 draws, too). Shorter
+runs are previews (smoke tests, a first look); they are not checked, because an unadapted
+step size diverges for lack of warmup, not because of the model, and R-hat and ESS from a
+few dozen draws are noise. ``check_trace(trace, min_run=0)`` checks any trace on demand.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from exmc.diagnostics.autocorr import bfmi
+from exmc.diagnostics.summary import diagnostics_table, labels
+from exmc.errors import SamplingWarning
+
+MIN_RUN = 100
+RHAT_LIMIT = 1.01
+ESS_PER_CHAIN = 100
+BFMI_LIMIT = 0.3
+NAMED = 5  # variables named in a message at most
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: its kind ("divergences", "tree_depth", "bfmi", "rhat", "ess"), the
+    message, and the scalar quantities (``theta[0]``) it concerns."""
+
+    kind: str
+    message: str
+    variables: tuple[str, ...] = ()
+
+
+def _quantities(trace) -> tuple[np.ndarray, list[str]]:
+    """(V, chain, draw) draws of every scalar of the user's variables, and their labels."""
+    blocks, names = [], []
+    for name, values in trace.posterior.items():
+        if name in trace.auxiliary:
+            continue
+        values = np.asarray(values, dtype=np.float64)
+        blocks.append(np.moveaxis(values.reshape(values.shape[0], values.shape[1], -1), 2, 0))
+        names += labels(name, values.shape[2:])
+    if not blocks:
+        return np.zeros((0, trace.n_chains, trace.n_draws)), []
+    return np.ascontiguousarray(np.concatenate(blocks, axis=0)), names
+
+
+def _listing(names, values=None, fmt="{:.3f}") -> str:
+    shown = [f"{n} ({fmt.format(v)})" if values is not None else n for n, v in
+             zip(names[:NAMED], values[:NAMED] if values is not None else names[:NAMED])]
+    more = f" and {len(names) - NAMED} more" if len(names) > NAMED else ""
+    return ", ".join(shown) + more
+
+
+def _reparameterise(trace) -> str:
+    if trace.attrs.get("noncenter") is not True:
+        return ("reparameterise the model (exmc.sample(..., noncenter=True) non-centers every hierarchical "
+                "Normal) or give its scales more informative priors")
+    return "reparameterise the model (non-center what the rewrite left centered) or use more informative priors"
+
+
+def _divergences(trace, x: np.ndarray, names: list[str]) -> Problem | None:
+    diverging = np.asarray(trace.sample_stats["diverging"], dtype=bool)
+    count = int(diverging.sum())
+    if count == 0:
+        return None
+    total = diverging.size
+    chains = ", ".join(str(c) for c in np.flatnonzero(diverging.any(axis=1)))
+    # where the divergent draws sit in each quantity's distribution: the mean of their
+    # percentiles is 0.5 +- sqrt(1 / (12 count)) when they are spread like the other draws
+    flat = x.reshape(x.shape[0], -1)
+    percentile = (flat.argsort(axis=1).argsort(axis=1) + 0.5) / max(flat.shape[1], 1)
+    mean = percentile[:, diverging.ravel()].mean(axis=1) if len(names) else np.zeros(0)
+    offset = np.abs(mean - 0.5)
+    notable = np.flatnonzero(offset > 3.0 * np.sqrt(1.0 / (12.0 * count)))
+    notable = notable[np.argsort(-offset[notable])]
+    strongest: dict[str, int] = {}  # one element per variable, its most displaced one
+    for i in notable:
+        strongest.setdefault(names[i].split("[")[0], int(i))
+    notable = np.array(list(strongest.values()), dtype=int)
+    where = ""
+    if notable.size:
+        sides = [f"{'low' if mean[i] < 0.5 else 'high'} {names[i]}" for i in notable]
+        where = f" The divergent draws concentrate at {_listing(sides)}."
+    message = (
+        f"{count} of {total} draws ({100.0 * count / total:.2f} %) diverged after warmup (chains {chains}).{where} "
+        "A divergence means NUTS could not follow the posterior's curvature there, so that region is "
+        "under-explored and estimates may be biased. Try exmc.sample(..., target_accept=0.95) (smaller steps) "
+        f"or {_reparameterise(trace)}."
+    )
+    return Problem("divergences", message, tuple(names[i] for i in notable))
+
+
+def _tree_depth(trace, table, names) -> Problem | None:
+    max_depth = trace.attrs.get("max_treedepth", 10)
+    depth = np.asarray(trace.sample_stats["tree_depth"])
+    hits = int((depth >= max_depth).sum())
+    if hits == 0:
+        return None
+    slow = []
+    if table is not None:
+        order = np.argsort(table["ess_bulk"])
+        slow = [names[i] for i in order if np.isfinite(table["ess_bulk"][i])][:NAMED]
+    which = f" Slowest-mixing quantities (lowest bulk ESS): {', '.join(slow)}." if slow else ""
+    message = (
+        f"{hits} of {depth.size} draws ({100.0 * hits / depth.size:.2f} %) hit max_treedepth={max_depth}: "
+        "their trajectories were cut short before a U-turn, so the chains explore slowly (an efficiency "
+        f"problem, not a bias).{which} Try exmc.sample(..., max_treedepth={max_depth + 2}), or "
+        f"{_reparameterise(trace)}."
+    )
+    return Problem("tree_depth", message, tuple(slow))
+
+
+def _bfmi(trace, x, names) -> Problem | None:
+    energy = np.asarray(trace.sample_stats["energy"], dtype=np.float64)
+    values = bfmi(energy)
+    low = np.flatnonzero(values < BFMI_LIMIT)
+    if low.size == 0:
+        return None
+    # Betancourt (2016): the quantities that move with the energy are the ones it struggles with
+    flat_e = energy.ravel() - energy.mean()
+    flat_x = x.reshape(x.shape[0], -1)
+    centered = flat_x - flat_x.mean(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.abs(centered @ flat_e) / (np.linalg.norm(centered, axis=1) * np.linalg.norm(flat_e))
+    order = [i for i in np.argsort(-np.nan_to_num(corr, nan=-1.0)) if np.isfinite(corr[i])][:NAMED]
+    which = ""
+    if order:
+        which = " Most correlated with the energy: " + _listing([names[i] for i in order], corr[order], "|r| {:.2f}") + "."
+    chains = ", ".join(f"{c} ({values[c]:.2f})" for c in low)
+    message = (
+        f"E-BFMI below {BFMI_LIMIT} in chains {chains}: the momentum resampling explores the energy levels "
+        f"poorly, typical of heavy tails or a funnel, and the chains may miss the tails.{which} Try "
+        f"{_reparameterise(trace)}, or a longer warmup (tune)."
+    )
+    return Problem("bfmi", message, tuple(names[i] for i in order))
+
+
+def _rhat(trace, table, names) -> Problem | None:
+    r_hat = table["r_hat"]
+    high = np.flatnonzero(r_hat > RHAT_LIMIT)
+    if high.size == 0:
+        return None
+    high = high[np.argsort(-r_hat[high])]
+    message = (
+        f"R-hat above {RHAT_LIMIT} for {high.size} of {len(names)} quantities: "
+        f"{_listing([names[i] for i in high], r_hat[high])}. The chains disagree, so they have not "
+        "converged to one distribution. Run longer (more tune and draws); if it persists, look for "
+        f"several modes or {_reparameterise(trace)}."
+    )
+    return Problem("rhat", message, tuple(names[i] for i in high))
+
+
+def _ess(trace, table, names) -> Problem | None:
+    need = ESS_PER_CHAIN * trace.n_chains
+    ess = np.minimum(table["ess_bulk"], table["ess_tail"])
+    low = np.flatnonzero(ess < need)
+    if low.size == 0:
+        return None
+    low = low[np.argsort(ess[low])]
+    message = (
+        f"Effective sample size below {need} ({ESS_PER_CHAIN} per chain) for {low.size} of {len(names)} "
+        f"quantities (min of bulk and tail ESS): {_listing([names[i] for i in low], ess[low], '{:.0f}')}. "
+        "Too few effective draws for reliable R-hat, means and intervals. Draw more (exmc.sample(..., "
+        f"draws={2 * max(trace.n_draws, 1)})) or {_reparameterise(trace)}."
+    )
+    return Problem("ess", message, tuple(names[i] for i in low))
+
+
+def check_trace(trace, *, min_run: int = MIN_RUN) -> list[Problem]:
+    """The problems of a sampled trace (see the module docstring), most serious first.
+    Runs with fewer than ``min_run`` warmup iterations or draws a chain are not checked."""
+    stats = trace.sample_stats
+    if not stats or trace.n_draws == 0 or trace.n_draws < min_run or trace.attrs.get("tune", min_run) < min_run:
+        return []
+    x, names = _quantities(trace)
+    table = diagnostics_table(x) if names and trace.n_draws >= 4 else None
+    found = []
+    if "diverging" in stats:
+        found.append(_divergences(trace, x, names))
+    if "tree_depth" in stats:
+        found.append(_tree_depth(trace, table, names))
+    if "energy" in stats and trace.n_draws >= 2:
+        found.append(_bfmi(trace, x, names))
+    if table is not None:
+        if trace.n_chains >= 2:
+            found.append(_rhat(trace, table, names))
+        found.append(_ess(trace, table, names))
+    return [p for p in found if p is not None]
+
+
+def warn_about(trace, stacklevel: int = 2) -> list[Problem]:
+    """Issue one ``exmc.SamplingWarning`` per problem of ``trace``; returns the problems."""
+    problems = check_trace(trace)
+    for problem in problems:
+        warnings.warn(problem.message, SamplingWarning, stacklevel=stacklevel + 1)
+    return problems
