@@ -38,23 +38,21 @@ def _check_seed(seed) -> int:
     return int(seed)
 
 
-def _draw_keys(seed: int, chains: int, draws: int) -> np.ndarray:
-    """(chains, draws, 2) raw PRNG keys: fold_in(fold_in(key(seed), chain), draw)."""
-    with x64(True):
-        base = jax.random.PRNGKey(seed)
-        chain_keys = jax.vmap(lambda c: jax.random.fold_in(base, c))(jnp.arange(chains))
-        keys = jax.vmap(lambda k: jax.vmap(lambda d: jax.random.fold_in(k, d))(jnp.arange(draws)))(chain_keys)
-        return np.asarray(keys)
+def _draw_indices(chains: int, draws: int) -> tuple[np.ndarray, np.ndarray]:
+    """(chains, draws) chain and draw numbers: each draw's key is made inside the compiled
+    function, so no per-shape JAX op runs outside it."""
+    return np.broadcast_to(np.arange(chains)[:, None], (chains, draws)), np.broadcast_to(np.arange(draws), (chains, draws))
 
 
-def _make_sampler(ir: IR, analysis: Analysis, redraw_free: bool) -> Callable:
-    """``f(values, key) -> {name: value}`` for one draw: free rvs drawn (prior) or taken from
-    ``values`` (posterior); observed rvs always drawn, reported under the Obs node's name."""
+def _make_sampler(ir: IR, analysis: Analysis, redraw_free: bool, seed: int) -> Callable:
+    """``f(values, chain, draw) -> {name: value}`` for one draw: free rvs drawn (prior) or taken
+    from ``values`` (posterior); observed rvs always drawn, reported under the Obs node's name."""
     observed = ir.observations
     index = {node.name: i for i, node in enumerate(ir.nodes)}
     steps = [ir[name] for name in analysis.order]
 
-    def one_draw(values, key):
+    def one_draw(values, chain, draw):
+        key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), chain), draw)
         values = dict(values)
         out = {}
         for node in steps:
@@ -87,9 +85,9 @@ def sample_prior_predictive(ir: IR | CompiledModel, draws: int = 500, seed: int 
     if not isinstance(draws, numbers.Integral) or isinstance(draws, bool) or draws < 1:
         raise E.SettingsError(None, f"draws must be an integer >= 1, got {draws!r}")
     seed = _check_seed(seed)
-    keys = _draw_keys(seed, 1, int(draws))
     out_size = sum(int(np.prod(s)) for s in analysis.shapes.values())
-    result = map_draws(_make_sampler(model, analysis, redraw_free=True), {}, (1, int(draws)), out_size, keys)
+    sampler = _make_sampler(model, analysis, redraw_free=True, seed=seed)
+    result = map_draws(sampler, {}, (1, int(draws)), out_size, *_draw_indices(1, int(draws)))
     obs_names = {o.name for o in model.observations.values()}
     return Trace(
         posterior={},
@@ -120,9 +118,9 @@ def sample_posterior_predictive(ir: IR | CompiledModel, trace: Trace, seed: int 
     if chains_draws[0] * chains_draws[1] == 0:
         predictive = {name: np.zeros(chains_draws + o.data.shape) for name, o in obs_names.items()}
     else:
-        keys = _draw_keys(seed, *chains_draws)
         out_size = sum(int(np.prod(s)) for s in analysis.shapes.values())
-        result = map_draws(_make_sampler(model, analysis, redraw_free=False), values, chains_draws, out_size, keys)
+        sampler = _make_sampler(model, analysis, redraw_free=False, seed=seed)
+        result = map_draws(sampler, values, chains_draws, out_size, *_draw_indices(*chains_draws))
         predictive = {k: v for k, v in result.items() if k in obs_names}
     trace.posterior_predictive = predictive
     trace.attrs["posterior_predictive_seed"] = seed

@@ -144,18 +144,17 @@ def concat(a: Trace, b: Trace, dim: str = "chain") -> Trace:
         raise E.ExmcError(None, "concat: the traces observe different data: they come from different models")
     if tuple(a.rewrites) != tuple(b.rewrites) or a.auxiliary != b.auxiliary:
         raise E.ExmcError(None, "concat: the traces' models were rewritten differently (see trace.rewrites)")
-    joined = {}
     for group in DRAW_GROUPS:
         x, y = getattr(a, group), getattr(b, group)
-        if not x and not y:
-            joined[group] = {}
-            continue
-        if not x or not y:
+        if bool(x) != bool(y):
             held = "the first" if x else "the second"
             raise E.ExmcError(None, f"concat: only {held} trace has a {group} group; compute it for both")
         if set(x) != set(y):
             raise E.ExmcError(None, f"concat: the {group} groups hold different variables: {sorted(x)} and {sorted(y)}")
-        joined[group] = {k: _join(k, group, x[k], y[k], axis) for k in x}
+    joined = {
+        group: {k: _join(k, group, v, getattr(b, group)[k], axis) for k, v in getattr(a, group).items()}
+        for group in DRAW_GROUPS
+    }
     attrs = {k: v if b.attrs.get(k, v) == v else [v, b.attrs[k]] for k, v in a.attrs.items()}
     attrs.update({k: v for k, v in b.attrs.items() if k not in a.attrs})
     return Trace(

@@ -141,11 +141,11 @@ def _bfmi(trace, x, names) -> Problem | None:
     which = ""
     if order:
         which = " Most correlated with the energy: " + _listing([names[i] for i in order], corr[order], "|r| {:.2f}") + "."
-    chains = ", ".join(f"{c} ({values[c]:.2f})" for c in low)
+    chains = ", ".join(f"{c} ({values[c]:.3f})" for c in low)
     message = (
         f"E-BFMI below {BFMI_LIMIT} in chains {chains}: the momentum resampling explores the energy levels "
-        f"poorly, typical of heavy tails or a funnel, and the chains may miss the tails.{which} Try "
-        f"{_reparameterise(trace)}, or a longer warmup (tune)."
+        f"poorly, typical of heavy tails or a funnel, and the chains may miss the tails.{which} To fix: "
+        f"{_reparameterise(trace)}; a longer warmup (tune) can help too."
     )
     return Problem("bfmi", message, tuple(names[i] for i in order))
 
