@@ -247,7 +247,12 @@ def compare(models: Mapping[str, object], ic: str = "loo", *, var_name: str | No
     results: dict[str, ELPD] = {}
     for name, entry in models.items():
         trace, model = entry if isinstance(entry, tuple) else (entry, None)
-        results[name] = estimate(trace, model, var_name=var_name, scale=scale)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", E.ModelComparisonWarning)
+            results[name] = estimate(trace, model, var_name=var_name, scale=scale)
+        for w in caught:  # said again at the caller's line, with the model's name
+            message = f"model '{name}': {w.message}" if issubclass(w.category, E.ModelComparisonWarning) else w.message
+            warnings.warn(message, w.category, stacklevel=2)
     sizes = {r.n_data_points for r in results.values()}
     if len(sizes) > 1:
         raise E.ExmcError(None, f"compare: the models were fitted to different numbers of data points {sorted(sizes)}")

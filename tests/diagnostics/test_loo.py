@@ -200,3 +200,12 @@ def test_draws_that_do_not_fit_the_model_are_named():
         exmc.compute_log_likelihood(
             exmc.Trace(posterior={"a": np.zeros((2, 5, 2)), "b": np.ones((2, 5))}, sample_stats={}), ir
         )
+
+
+@pytest.mark.filterwarnings("ignore::exmc.ModelComparisonWarning")
+def test_compare_says_which_model_has_unreliable_points():
+    good, bad = synthetic_trace(spread=0.3, draws=250), synthetic_trace(outlier=True, spread=1.0, draws=250)
+    with pytest.warns(exmc.ModelComparisonWarning, match=r"model 'bad': PSIS-LOO of 'y_obs'") as record:
+        table = exmc.compare({"good": good, "bad": bad})
+    assert record[0].filename == __file__
+    assert table.loc["bad", "warning"] and not table.loc["good", "warning"]
