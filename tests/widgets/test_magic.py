@@ -10,6 +10,7 @@ import sys
 
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
@@ -543,3 +544,13 @@ def test_dashboard_of_a_real_trace_shows_it(ip, sampled):
         assert ip.run_line_magic("exmc", "dashboard t") is None
     (output,) = shown.outputs
     assert "MCMC Trace (2 chains x 7 draws)" in output.data["text/plain"]
+
+
+def test_summary_of_a_real_trace_is_exmc_summary(ip, sampled):
+    ip.user_ns["t"] = sampled[0]
+    result = ip.run_cell("%exmc summary t")
+    assert result.success
+    table = result.result
+    pd.testing.assert_frame_equal(table, exmc.summary(sampled[1]))
+    assert list(table.columns[:4]) == ["mean", "sd", "hdi_3%", "hdi_97%"]
+    assert "theta[7]" in table.index and "theta_raw[0]" not in table.index
