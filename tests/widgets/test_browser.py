@@ -1,0 +1,217 @@
+"""The dashboard in a real browser: JupyterLab driven headless by Playwright with Debian's
+chromium (`make test` installs it; nothing is downloaded).
+
+A notebook streams eight schools and waits for "(complete)"; the panels must exist and
+hold data, and the canvases must show amber. A second, long run is stopped with its Stop
+button; the Python trace must hold exactly the draws the page shows. Screenshots go to
+test-artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+TIMEOUT_MS = 120_000
+
+CELLS = [
+    "import exmc_widgets\nfrom exmc.demo import eight_schools\nir = eight_schools()\n"
+    "dash = exmc_widgets.stream(ir, draws=300, tune=300, chains=4, seed=1)",
+    "dash2 = exmc_widgets.stream(ir, draws=1_000_000, tune=200, chains=2, seed=2)",
+    "print('kernel free while sampling:', dash2.running)",
+    "import json\nfrom exmc_widgets.prepare import thin_stride\nt = dash2.trace\n"
+    "print('RESULT', json.dumps({'n': t.n_draws, 'shown': dash2.draws_shown, 'state': dash2.state,"
+    " 'mu0': t.posterior['mu'][0, ::thin_stride(t.n_draws, 1000)].tolist()}))",
+]
+
+# The data each view holds, read from its ColumnDataSources (js/src/index.js exposes them).
+SOURCES_JS = """(root) => Object.fromEntries([...root.__exmc.sources].map(
+    ([id, cds]) => [id, Object.fromEntries(Object.entries(cds.data).map(([k, v]) => [k, Array.from(v)]))]))"""
+# Bokeh draws inside shadow roots: count the canvases there.
+CANVASES_JS = """(root) => { let n = 0; const walk = (node) => { for (const el of node.querySelectorAll('*')) {
+    if (el.tagName === 'CANVAS') n++; if (el.shadowRoot) walk(el.shadowRoot); } }; walk(root); return n; }"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server in a temporary folder with the test notebook, and a page on it."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it"
+    home = tmp_path_factory.mktemp("lab")
+    notebook = {"cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "source": c, "outputs": [],
+                           "execution_count": None} for i, c in enumerate(CELLS)],
+                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    (home / "dashboard.ipynb").write_text(json.dumps(notebook))
+    (home / "config" / "labconfig").mkdir(parents=True)
+    (home / "config" / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               JUPYTER_DATA_DIR=str(home / "data"), IPYTHONDIR=str(home / "ipython"), JUPYTER_PLATFORM_DIRS="1")
+    port, token = free_port(), secrets.token_hex(16)
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}",
+               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={home}"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = open(home / "server.log", "w")
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=home)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None and time.time() < deadline, (home / "server.log").read_text()[-3000:]
+                time.sleep(0.5)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 2400})
+            errors = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"http://127.0.0.1:{port}/lab/tree/dashboard.ipynb?token={token}")
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=TIMEOUT_MS)
+            try:
+                yield page, errors
+            finally:
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "jupyterlab.png"))  # the whole page, for a failure
+                (ARTIFACTS / "jupyterlab-server.log").write_text((home / "server.log").read_text())
+                browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def run_cell(page, index: int) -> None:
+    """Run a cell; again if its prompt never shows it queued (a request sent while the page
+    was still connecting its kernel is dropped by JupyterLab, not queued)."""
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    for _ in range(5):
+        cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            if re.search(r"\[(\*|\d+)\]", cell.locator(".jp-InputPrompt").inner_text()):
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"cell {index} never ran")
+
+
+def cell_text(page, index: int) -> str:
+    return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea").inner_text()
+
+
+def dash_root(page, index: int):
+    return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".exmc-dash")
+
+
+def amber_share(png: bytes) -> float:
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    return float(np.mean((r > 180) & (g > 90) & (g < 230) & (b < 90)))
+
+
+def test_live_dashboard_completes_with_every_panel_drawn(lab):
+    page, errors = lab
+    run_cell(page, 0)
+    root = dash_root(page, 0)
+    root.locator(".exmc-title", has_text="(complete)").wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_function("(el) => el.dataset.ready === 'true'", arg=root.element_handle(), timeout=TIMEOUT_MS)
+    time.sleep(0.5)  # the last ops arrive with the final title; let Bokeh paint them
+    assert root.locator(".exmc-stats").inner_text().startswith("phase")
+    assert root.locator(".exmc-row").count() == 3  # mu, tau, theta
+    assert root.locator(".exmc-summary tbody tr").count() == 10  # mu, tau, theta[0..7]
+    sources = root.evaluate(SOURCES_JS)
+    for name in ("mu", "tau", "theta"):
+        for c in range(4):
+            assert len(sources[f"trace/{name}/s{c}"]["y"]) == 300
+            assert len(sources[f"trace/{name}/w{c}"]["x"]) == 300
+            assert max(sources[f"trace/{name}/w{c}"]["x"]) == -1
+        assert len(sources[f"hist/{name}"]["top"]) >= 10
+        assert len(sources[f"acf/{name}"]["acf"]) == 101 and sources[f"acf/{name}"]["acf"][0] == pytest.approx(1.0)
+    assert len(sources["forest"]["mean"]) == 10
+    assert len(sources["pair/1/0"]["x"]) == 600 and sources["paircorr/0/1"]["text"][0] != ""  # 1200 draws, every 2nd
+    assert len(sources["energy/marginal"]["top"]) == len(sources["energy/transition"]["top"]) == 40
+    # 4 per row (3 figures and the row's own), forest, energy, 16 pair cells: Bokeh drew them all
+    assert root.evaluate(CANVASES_JS) >= 3 * 3 + 2 + 16
+    ARTIFACTS.mkdir(exist_ok=True)
+    png = root.screenshot(path=str(ARTIFACTS / "dashboard.png"))
+    assert amber_share(png) > 0.01  # the glyphs are painted, amber on black
+    assert errors == []
+
+
+def test_stop_keeps_exactly_the_draws_the_page_shows(lab):
+    page, errors = lab
+    run_cell(page, 1)
+    root = dash_root(page, 1)
+    title = root.locator(".exmc-title")
+    page.wait_for_function("(el) => el.dataset.ready === 'true'", arg=root.element_handle(), timeout=TIMEOUT_MS)
+
+    def shown_draws() -> int:
+        match = re.search(r"\((\d+) / 1000000\)", title.inner_text())
+        return int(match.group(1)) if match else -1
+
+    deadline = time.time() + 120
+    while shown_draws() <= 0:
+        assert time.time() < deadline, title.inner_text()
+        time.sleep(0.2)
+    first = shown_draws()
+    run_cell(page, 2)  # the kernel runs other cells while the dashboard samples
+    page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".jp-OutputArea", has_text="kernel free").wait_for(timeout=TIMEOUT_MS)
+    assert "kernel free while sampling: True" in cell_text(page, 2)
+    while shown_draws() <= first:  # and the dashboard keeps growing, live
+        assert time.time() < deadline, title.inner_text()
+        time.sleep(0.2)
+
+    root.locator("button.exmc-stop").click()
+    root.locator(".exmc-title", has_text="stopped at").wait_for(timeout=TIMEOUT_MS)
+    time.sleep(0.5)
+    n = int(re.search(r"stopped at (\d+) / 1000000", title.inner_text()).group(1))
+    assert 0 < n < 1_000_000
+    assert root.locator("button.exmc-extend").is_enabled() and not root.locator("button.exmc-stop").is_enabled()
+    shown = root.evaluate(SOURCES_JS)["trace/mu/s0"]
+    root.screenshot(path=str(ARTIFACTS / "dashboard-stopped.png"))
+
+    run_cell(page, 3)
+    page.locator(".jp-Notebook .jp-Cell").nth(3).locator(".jp-OutputArea", has_text="RESULT").wait_for(timeout=TIMEOUT_MS)
+    result = json.loads(cell_text(page, 3).split("RESULT", 1)[1])
+    assert (result["n"], result["shown"], result["state"]) == (n, n, "stopped")
+    stride = 1
+    while -(-n // stride) > 1000:
+        stride *= 2
+    np.testing.assert_array_equal(shown["x"], np.arange(0, n, stride))
+    np.testing.assert_array_equal(shown["y"], result["mu0"])  # float64 end to end: exactly equal
+    assert errors == []
