@@ -79,3 +79,16 @@ def test_non_finite_or_constant_quantities_get_nan_diagnostics_not_an_error():
     table = exmc.summary(x)
     assert table.loc["c", "mean"] == 1.5 and table.loc["c", "sd"] == 0.0
     assert table.loc[["c", "bad"], ["ess_bulk", "ess_tail", "r_hat", "mcse_mean"]].isna().all().all()
+
+
+def test_prior_draws_are_summarised_from_the_prior_group():
+    ir = exmc.Builder.new_ir().rv("s", exmc.HalfNormal, {"sigma": 2.0}, shape=2)
+    prior = exmc.sample_prior_predictive(ir, draws=800, seed=0)
+    table = exmc.summary(prior, group="prior")
+    assert list(table.index) == ["s[0]", "s[1]"]
+    np.testing.assert_allclose(
+        table.to_numpy(), reference({"s": prior.prior["s"]}).drop(columns="r_hat").assign(r_hat=table["r_hat"]).to_numpy(),
+        rtol=1e-10,
+    )
+    with pytest.raises(exmc.SettingsError, match="group"):
+        exmc.summary(prior, group="warmup")
