@@ -1,13 +1,27 @@
-"""``make demo``: build the README's model, compile it, show what the compiler made, and
-sample it (and eight schools, which Exmc non-centers) with NUTS."""
+"""``make demo``: the README's model and eight schools, from the IR to a dashboard.
+
+For each model: what the compiler made of it (the flat parameter vector, the rewrites, the
+log-density at a starting point), then NUTS with the terminal progress bar, the posterior
+summary, the divergences and the rewrite report. Last, the README model's trace as a
+self-contained HTML dashboard (amber on black, BokehJS inlined: it opens offline), whose
+path is printed.
+
+    python -m exmc.demo [--draws N] [--tune N] [--out PATH]
+"""
 
 from __future__ import annotations
+
+import argparse
+import pathlib
+import textwrap
+import warnings
 
 import numpy as np
 
 import exmc
 from exmc import Builder
-from exmc.diagnostics import ess
+
+DASHBOARD = pathlib.Path("build") / "exmc-dashboard.html"
 
 
 def readme_model() -> exmc.IR:
@@ -32,6 +46,8 @@ def eight_schools() -> exmc.IR:
 
 
 def show(title: str, ir: exmc.IR, seed: int = 0) -> None:
+    """Print the model, its flat parameter vector, the rewrites and the log-density at the
+    seed's initial point."""
     model = exmc.compile_model(ir)
     print(f"== {title}")
     print(ir.describe())
@@ -51,27 +67,59 @@ def show(title: str, ir: exmc.IR, seed: int = 0) -> None:
     print(f"log-density there: {value:.6f}   |gradient| = {np.linalg.norm(grad):.4f}\n")
 
 
-def sample(ir: exmc.IR, draws: int = 1000) -> None:
-    trace = exmc.sample(ir, draws=draws, tune=1000, chains=4, seed=0)
-    print(f"{'':12s} {'mean':>8s} {'sd':>8s} {'ESS':>7s}")
-    for name, values in trace.posterior.items():
-        if name in trace.auxiliary:
-            continue
-        flat = values.reshape(values.shape[0], values.shape[1], -1)
-        for j in range(flat.shape[-1]):
-            label = name if flat.shape[-1] == 1 else f"{name}[{j}]"
-            x = flat[..., j]
-            print(f"{label:12s} {x.mean():8.3f} {x.std():8.3f} {ess(x):7.0f}")
+def format_summary(table) -> str:
+    """``exmc.summary``'s table as text: ESS as whole numbers, R-hat to two decimals, the
+    rest to three."""
+    formats = {c: (lambda v: f"{v:.0f}") if c.startswith("ess") else
+               (lambda v: f"{v:.2f}") if c == "r_hat" else (lambda v: f"{v:.3f}") for c in table.columns}
+    return table.to_string(formatters=formats)
+
+
+def sample(title: str, ir: exmc.IR, draws: int = 1000, tune: int = 1000, progressbar: bool = True) -> exmc.Trace:
+    """Sample ``ir`` (4 chains, seed 0) and print the summary, the divergences, the rewrite
+    report and any sampling warning."""
+    print(f"-- sampling {title}: 4 chains, {tune} warmup + {draws} draws each", flush=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", exmc.SamplingWarning)
+        trace = exmc.sample(ir, draws=draws, tune=tune, chains=4, seed=0, progressbar=progressbar)
+    print(format_summary(exmc.summary(trace)))
     divergences = int(trace.sample_stats["diverging"].sum())
-    print(f"divergences: {divergences} of {trace.n_chains * trace.n_draws} draws\n")
+    print(f"divergences: {divergences} of {trace.n_chains * trace.n_draws} draws")
+    print("rewrite report:" + ("" if trace.rewrites else " none (the model was sampled as written)"))
+    for rewrite in trace.rewrites:
+        print(textwrap.indent(str(rewrite), "  "))
+    for warning in caught:
+        if not issubclass(warning.category, exmc.SamplingWarning):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+            continue
+        print(textwrap.fill(f"warning: {warning.message}", width=100, subsequent_indent="  "))
+    print()
+    return trace
 
 
-def main(draws: int = 1000) -> None:
+def main(draws: int = 1000, tune: int = 1000, out: str | pathlib.Path = DASHBOARD,
+         progressbar: bool = True) -> dict[str, object]:
+    """Run the demo; returns the two traces and the dashboard's path (for the tests)."""
     show("The README's model", readme_model())
-    sample(readme_model(), draws)
+    readme = sample("the README's model", readme_model(), draws, tune, progressbar)
     show("Eight schools, written centered (Exmc non-centers it)", eight_schools())
-    sample(eight_schools(), draws)
+    eight = sample("eight schools", eight_schools(), draws, tune, progressbar)
+
+    from exmc_widgets.html import save_dashboard
+
+    path = save_dashboard(readme, out, title="Exmc: the README's model")
+    print(f"the README model's dashboard (self-contained, opens offline): {path}")
+    return {"readme": readme, "eight_schools": eight, "dashboard": path}
+
+
+def _arguments(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m exmc.demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--draws", type=int, default=1000, help="draws per chain (default 1000)")
+    parser.add_argument("--tune", type=int, default=1000, help="warmup iterations per chain (default 1000)")
+    parser.add_argument("--out", default=str(DASHBOARD), help=f"the dashboard's HTML file (default {DASHBOARD})")
+    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
-    main()
+    arguments = _arguments()
+    main(arguments.draws, arguments.tune, arguments.out)

@@ -1,20 +1,52 @@
-"""``make demo`` runs the README's model and eight schools through compiler and sampler."""
+"""``make demo``: the README's model and eight schools through compiler and sampler, the
+summary and rewrite report, and the README model's dashboard as a self-contained HTML file."""
 
-import pytest
+import re
+
+import numpy as np
+
+import exmc
 
 from exmc import demo
+from exmc_widgets.html import read_page
 
 
-# the demo prints its divergence counts; the SamplingWarning a short run's few divergences
-# raise (shown to a `make demo` user on stderr) is tested in tests/diagnostics
-@pytest.mark.filterwarnings("ignore::exmc.SamplingWarning")
-def test_demo_prints_parameters_rewrites_log_density_and_posterior(capsys):
-    demo.main(draws=200)
-    out = capsys.readouterr().out
+def test_demo_prints_what_it_did_and_writes_the_dashboard(capsys, tmp_path):
+    made = demo.main(draws=200, tune=200, out=tmp_path / "dash.html")
+    out, err = capsys.readouterr()
+    readme, eight = made["readme"], made["eight_schools"]
+
+    # what the compiler made
     assert "[1:2] sigma  transform=log" in out
     assert "rewrites: none" in out
     assert "noncenter: theta ~ Normal(mu, tau) -> theta_raw ~ Normal(0, 1)" in out
     assert out.count("log-density there: -") == 2
-    assert out.count("divergences: ") == 2 and "of 800 draws" in out
-    eight_schools_table = out.rsplit("ESS\n", 1)[1]
-    assert "theta[7]" in eight_schools_table and "theta_raw" not in eight_schools_table  # auxiliary hidden
+    # the terminal progress bar, on stderr, for both runs
+    assert err.count("sampling 200/200") == 2 and err.count("4 chains, 400 iterations each") == 2
+    # the summaries, exactly exmc.summary's numbers, auxiliary theta_raw left out
+    assert demo.format_summary(exmc.summary(readme)) in out
+    eight_table = demo.format_summary(exmc.summary(eight))
+    assert eight_table in out and "theta[7]" in eight_table and "theta_raw" not in eight_table
+    for trace in (readme, eight):
+        assert f"divergences: {int(trace.sample_stats['diverging'].sum())} of 800 draws" in out
+    # the rewrite report: none for the README model, non-centering for eight schools
+    assert "rewrite report: none (the model was sampled as written)" in out
+    assert eight.rewrites and f"rewrite report:\n  {eight.rewrites[0]}" in out
+    # every sampling warning is printed in place, none escapes to stderr
+    assert "SamplingWarning" not in err
+
+    path = made["dashboard"]
+    assert path == tmp_path / "dash.html" and out.rstrip().endswith(f"opens offline): {path}")
+    page = path.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]*\ssrc=", page) and "<link" not in page
+    data = read_page(page)
+    assert [v["name"] for v in data["traits"]["spec"]["variables"]] == ["mu", "sigma"]
+    for name in ("mu", "sigma"):
+        for c in range(4):
+            np.testing.assert_array_equal(data["sources"][f"trace/{name}/s{c}"]["y"], readme.posterior[name][c])
+    assert [row[0] for row in data["sources"]["$table"]["rows"]] == ["mu", "sigma"]
+
+
+def test_demo_arguments():
+    assert vars(demo._arguments([])) == {"draws": 1000, "tune": 1000, "out": str(demo.DASHBOARD)}
+    assert vars(demo._arguments(["--draws", "50", "--out", "x.html"]))["draws"] == 50
