@@ -159,7 +159,8 @@ class Display:
 
     def _table_forest(self) -> list[dict]:
         labels = [self.labels[n][k] for n, k in self.all]
-        table = prepare.summary_table(labels, [self.store.values("sampling", n, k) for n, k in self.all])
+        every = np.concatenate([self.store.draws["sampling"][n].values for n in self.store.shapes], axis=2)
+        table = prepare.summary_table(labels, every)
         forest = prepare.forest([table["stats"][label] for label in labels])
         forest["color"] = np.where(forest.pop("flag") > 0, palette.RED, palette.WHITE)
         return [table_op(table["columns"], table["rows"], table["flagged"]), replace_op("forest", forest)]

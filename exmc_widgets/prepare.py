@@ -8,11 +8,9 @@ energy plot's histograms, and which draws a trace shows. Every function is pure 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from exmc.diagnostics import ess_bulk, ess_tail, hdi, rhat
+from exmc.diagnostics import autocorr, bfmi, ess_bulk, ess_tail, hdi, rhat
 
 HDI_PROB = 0.94
 MIN_BINS, MAX_BINS = 10, 60
@@ -45,10 +43,10 @@ def thin_stride(n: int, cap: int) -> int:
     return stride
 
 
-def histogram(x: np.ndarray, bins: int | None = None) -> dict[str, np.ndarray]:
+def histogram(x: np.ndarray, bins: int | np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Density histogram of all draws pooled: ``left``, ``right`` (bin edges) and ``top``.
 
-    Without ``bins``, numpy's "auto" rule (the larger of Sturges' and Freedman-Diaconis'
+    ``bins``: a count or the edges. Without it, numpy's "auto" rule (the larger of Sturges' and Freedman-Diaconis'
     bin counts), kept within 10..60 bins so that a panel stays readable.
     """
     x = np.asarray(x, dtype=np.float64).ravel()
@@ -63,42 +61,39 @@ def histogram(x: np.ndarray, bins: int | None = None) -> dict[str, np.ndarray]:
 
 
 def autocorrelation(x: np.ndarray, max_lag: int = 100) -> dict[str, np.ndarray]:
-    """Autocorrelation of each chain (biased autocovariance by FFT over its lag 0, as
-    ArviZ's ``autocorr``), averaged over chains, for lags 0..min(max_lag, draws - 1)."""
+    """Autocorrelation of each chain (``exmc.diagnostics.autocorr``: FFT, as ArviZ's),
+    averaged over chains, for lags 0..min(max_lag, draws - 1)."""
     x = np.asarray(x, dtype=np.float64)
-    chains, n = x.shape
-    if n < 2:
+    if x.shape[1] < 2:
         return {"lag": np.zeros(0), "acf": np.zeros(0)}
-    lags = min(max_lag, n - 1) + 1
-    centered = x - x.mean(axis=1, keepdims=True)
-    size = 2 ** math.ceil(math.log2(2 * n))
-    spectrum = np.fft.rfft(centered, n=size, axis=1)
-    acov = np.fft.irfft(spectrum * np.conj(spectrum), n=size, axis=1)[:, :lags]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        acf = acov / acov[:, :1]
-    return {"lag": np.arange(lags, dtype=np.float64), "acf": acf.mean(axis=0)}
+    acf = autocorr(x, max_lag=min(max_lag, x.shape[1] - 1)).mean(axis=0)
+    return {"lag": np.arange(len(acf), dtype=np.float64), "acf": acf}
 
 
 SUMMARY_COLUMNS = ("mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "ess_tail", "r_hat")
 
 
-def summary_stats(x: np.ndarray, hdi_prob: float = HDI_PROB) -> dict[str, float]:
-    """One row of the summary table for a (chains, draws) array, ArviZ's columns and
-    definitions (sd with ddof=1, the 94% HDI, rank-normalised bulk/tail ESS and R-hat);
-    NaN where there are too few draws for a statistic to mean anything."""
+def summary_stats(x: np.ndarray, hdi_prob: float = HDI_PROB) -> dict[str, np.ndarray]:
+    """The summary table's columns for K quantities at once, x (chains, draws, K): ArviZ's
+    columns and definitions (sd with ddof=1, the 94% HDI, rank-normalised bulk/tail ESS and
+    R-hat, from ``exmc.diagnostics``), each a (K,) array; NaN where there are too few draws
+    for a statistic to mean anything."""
     x = np.asarray(x, dtype=np.float64)
-    nan = float("nan")
-    if x.size == 0:
-        return dict.fromkeys(SUMMARY_COLUMNS, nan)
-    low, high = hdi(x, hdi_prob) if int(np.floor(hdi_prob * x.size)) < x.size else (nan, nan)
+    chains, n, k = x.shape
+    nan = np.full(k, np.nan)
+    if n == 0 or k == 0:
+        return {c: nan.copy() for c in SUMMARY_COLUMNS}
+    pooled = x.reshape(chains * n, k)
+    enough = int(np.floor(hdi_prob * pooled.shape[0])) < pooled.shape[0]
+    low, high = (np.atleast_1d(v) for v in hdi(x, hdi_prob)) if enough else (nan, nan)
     return {
-        "mean": float(x.mean()),
-        "sd": float(x.std(ddof=1)) if x.size > 1 else nan,
+        "mean": pooled.mean(axis=0),
+        "sd": pooled.std(axis=0, ddof=1) if pooled.shape[0] > 1 else nan,
         "hdi_3%": low,
         "hdi_97%": high,
-        "ess_bulk": ess_bulk(x),
-        "ess_tail": ess_tail(x),
-        "r_hat": rhat(x),
+        "ess_bulk": np.atleast_1d(ess_bulk(x)),
+        "ess_tail": np.atleast_1d(ess_tail(x)),
+        "r_hat": np.atleast_1d(rhat(x)),
     }
 
 
@@ -114,17 +109,18 @@ def format_stat(column: str, value: float) -> str:
     return f"{value:.3g}" if abs(value) >= 1000 or (value != 0 and abs(value) < 1e-3) else f"{value:.3f}"
 
 
-def summary_table(labels: list[str], columns: list[np.ndarray]) -> dict[str, object]:
-    """The summary table: ``labels`` and, per label, a (chains, draws) array.
+def summary_table(labels: list[str], x: np.ndarray) -> dict[str, object]:
+    """The summary table: ``labels`` of the K quantities of x (chains, draws, K).
 
-    Returns the raw ``stats`` (label -> row), the ``rows`` as the table shows them (strings)
-    and ``flagged``: whether each row's R-hat exceeds 1.01.
+    Returns the raw ``stats`` (label -> column -> float), the ``rows`` as the table shows
+    them (strings) and ``flagged``: whether each row's R-hat exceeds 1.01.
     """
-    stats = [summary_stats(x) for x in columns]
-    rows = [[label] + [format_stat(c, s[c]) for c in SUMMARY_COLUMNS] for label, s in zip(labels, stats)]
-    flagged = [bool(np.isfinite(s["r_hat"]) and s["r_hat"] > RHAT_FLAG) for s in stats]
-    return {"columns": ["", *SUMMARY_COLUMNS], "rows": rows, "flagged": flagged,
-            "stats": dict(zip(labels, stats))}
+    columns = summary_stats(x)
+    stats = {label: {c: float(columns[c][i]) for c in SUMMARY_COLUMNS} for i, label in enumerate(labels)}
+    rows = [[label] + [format_stat(c, stats[label][c]) for c in SUMMARY_COLUMNS] for label in labels]
+    with np.errstate(invalid="ignore"):
+        flagged = [bool(r > RHAT_FLAG) for r in columns["r_hat"]]
+    return {"columns": ["", *SUMMARY_COLUMNS], "rows": rows, "flagged": flagged, "stats": stats}
 
 
 def forest(stats: list[dict[str, float]]) -> dict[str, np.ndarray]:
@@ -165,17 +161,6 @@ def correlation(x: np.ndarray, y: np.ndarray) -> float:
     if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan")
     return float(np.corrcoef(x, y)[0, 1])
-
-
-def bfmi(energy: np.ndarray) -> np.ndarray:
-    """E-BFMI of each chain (Betancourt 2016): mean squared energy transition over the
-    energy's variance (ddof=1, as ArviZ); below 0.3 the momentum resampling explores the
-    energy poorly."""
-    energy = np.asarray(energy, dtype=np.float64)
-    if energy.shape[1] < 2:
-        return np.full(energy.shape[0], np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.square(np.diff(energy, axis=1)).mean(axis=1) / np.var(energy, axis=1, ddof=1)
 
 
 def energy(energy: np.ndarray, bins: int = 40) -> dict[str, dict[str, np.ndarray] | np.ndarray]:

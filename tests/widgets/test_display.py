@@ -146,7 +146,7 @@ def test_slow_panels_are_prepares_results_on_the_stores_draws():
     mu, theta1 = store.values("sampling", "mu", 0), store.values("sampling", "theta", 1)
     np.testing.assert_allclose(ops["acf/mu"]["data"]["acf"], prepare.autocorrelation(mu)["acf"])
     table = prepare.summary_table(["mu", "theta[0]", "theta[1]"],
-                                  [mu, store.values("sampling", "theta", 0), theta1])
+                                  np.stack([mu, store.values("sampling", "theta", 0), theta1], axis=2))
     assert ops["$table"]["rows"] == table["rows"]
     np.testing.assert_allclose(ops["forest"]["data"]["mean"], [mu.mean(), table["stats"]["theta[0]"]["mean"], theta1.mean()])
     diverging = store.stat("sampling", "diverging").astype(bool)
