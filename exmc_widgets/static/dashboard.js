@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: d41696753d1b51e4b8f634597f2a74fe118cccd4e1334823a08ddf445c4d8a0a */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 20e8160bf51801fa94f64831f476b261e9b4f091dc896841aa423e1f1a8490cb */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -496,7 +496,7 @@ function variableHead(model, variable) {
   }
   return head;
 }
-async function buildView(B, model, spec, root, initial) {
+function buildView(B, model, spec, root) {
   const sources = /* @__PURE__ */ new Map();
   const shown = [];
   const summary = buildSummary();
@@ -545,12 +545,13 @@ async function buildView(B, model, spec, root, initial) {
       else cds.data = { ...op.data };
     }
   }
-  if (initial) load(initial);
-  for (const [item, target] of shown) views.push(await B.Plotting.show(item, target));
+  async function show() {
+    for (const [item, target] of shown) views.push(await B.Plotting.show(item, target));
+  }
   function remove() {
     for (const view of views) view.remove();
   }
-  return { sources, load, apply, remove };
+  return { sources, load, apply, show, remove };
 }
 
 // src/index.js
@@ -578,16 +579,21 @@ async function render({ model, el: el2 }) {
   let view = null;
   let unsubscribe = () => {
   };
-  let disposed = false;
+  const cleanup = () => {
+    unsubscribe();
+    header.dispose();
+    view?.remove();
+    root.remove();
+  };
   try {
     const B = await bokeh;
-    if (disposed) return () => {
-    };
     const body = document.createElement("div");
     body.className = "exmc-body";
     root.append(body);
-    view = await buildView(B, model, model.get("spec"), body, store.sources);
+    view = buildView(B, model, model.get("spec"), body);
+    view.load(store.sources);
     unsubscribe = store.subscribe((ops) => ops === null ? view.load(store.sources) : view.apply(ops));
+    await view.show();
     root.__exmc = { sources: view.sources, store };
     root.dataset.ready = "true";
   } catch (error) {
@@ -597,13 +603,7 @@ async function render({ model, el: el2 }) {
     root.append(failure);
     console.error("exmc dashboard:", error);
   }
-  return () => {
-    disposed = true;
-    unsubscribe();
-    header.dispose();
-    view?.remove();
-    root.remove();
-  };
+  return cleanup;
 }
 var index_default = { initialize, render };
 export {

@@ -31,15 +31,22 @@ async function render({ model, el }) {
   const { store, bokeh } = state(model);
   let view = null;
   let unsubscribe = () => {};
-  let disposed = false;
+  const cleanup = () => {
+    unsubscribe();
+    header.dispose();
+    view?.remove();
+    root.remove();
+  };
   try {
     const B = await bokeh;
-    if (disposed) return () => {};
     const body = document.createElement("div");
     body.className = "exmc-body";
     root.append(body);
-    view = await buildView(B, model, model.get("spec"), body, store.sources);
+    view = buildView(B, model, model.get("spec"), body);
+    // load and subscribe with no await between: every message after the load reaches the view
+    view.load(store.sources);
     unsubscribe = store.subscribe((ops) => (ops === null ? view.load(store.sources) : view.apply(ops)));
+    await view.show();
     root.__exmc = { sources: view.sources, store }; // for the browser test
     root.dataset.ready = "true";
   } catch (error) {
@@ -49,13 +56,7 @@ async function render({ model, el }) {
     root.append(failure);
     console.error("exmc dashboard:", error);
   }
-  return () => {
-    disposed = true;
-    unsubscribe();
-    header.dispose();
-    view?.remove();
-    root.remove();
-  };
+  return cleanup;
 }
 
 export default { initialize, render };

@@ -1,5 +1,6 @@
 // One view of the dashboard: the figures, built from the spec, showing the model store's
 // sources. Each view owns its ColumnDataSources (a Bokeh model lives in one document).
+// Building is synchronous; `show()` draws (asynchronously) into the page.
 import { acfFigure } from "./figures/acf.js";
 import { energyFigure } from "./figures/energy.js";
 import { forestFigure } from "./figures/forest.js";
@@ -45,7 +46,7 @@ function variableHead(model, variable) {
   return head;
 }
 
-export async function buildView(B, model, spec, root, initial) {
+export function buildView(B, model, spec, root) {
   const sources = new Map();
   const shown = []; // [Bokeh root model, element] to show
   const summary = buildSummary();
@@ -101,13 +102,15 @@ export async function buildView(B, model, spec, root, initial) {
     }
   }
 
-  // data first, so that the figures' ranges start from it
-  if (initial) load(initial);
-  for (const [item, target] of shown) views.push(await B.Plotting.show(item, target));
+  // Drawing is asynchronous; the caller loads the data and follows the store before it
+  // (nothing may arrive unseen in between), so the figures' ranges start from the data.
+  async function show() {
+    for (const [item, target] of shown) views.push(await B.Plotting.show(item, target));
+  }
 
   function remove() {
     for (const view of views) view.remove();
   }
 
-  return { sources, load, apply, remove };
+  return { sources, load, apply, show, remove };
 }
