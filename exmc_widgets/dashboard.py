@@ -7,6 +7,7 @@ panels, the header, the selected elements); the draws go as binary custom messag
 
 from __future__ import annotations
 
+import inspect
 import pathlib
 import time
 import uuid
@@ -27,6 +28,7 @@ from exmc_widgets.live import Coordinator, SamplerRun
 from exmc_widgets.store import DrawStore
 
 STATIC = pathlib.Path(__file__).parent / "static"
+SAMPLER_OPTIONS = ("init_values", "target_accept", "max_treedepth", "metric", "noncenter")
 BOKEH_FILES = ("bokeh.min.js", "bokeh-api.min.js")
 
 
@@ -302,11 +304,14 @@ def stream(ir, draws: int = 500, tune: int = 1000, chains: int = 4, seed: int = 
     """
     from exmc.sampler.api import _check_settings, _model
 
-    unknown = set(options) - {"init_values", "target_accept", "max_treedepth", "metric", "noncenter"}
+    unknown = set(options) - set(SAMPLER_OPTIONS)
     if unknown:
         raise E.SettingsError(None, f"stream: unknown setting {sorted(unknown)[0]!r}")
-    settings = {"init_values": None, "target_accept": 0.8, "max_treedepth": 10, "metric": "nutpie", **options}
-    noncenter = settings.pop("noncenter", True)
+    # sample_stream's own defaults, so that the dashboard samples (and caches the compiled
+    # model) exactly as exmc.sample does
+    defaults = inspect.signature(exmc.sample_stream).parameters
+    settings = {name: options.get(name, defaults[name].default) for name in SAMPLER_OPTIONS}
+    noncenter = settings.pop("noncenter")
     _check_settings(draws, tune, chains, seed, settings["target_accept"], settings["max_treedepth"],
                     settings["init_values"], settings["metric"])
     model = _model(ir, noncenter)
@@ -314,7 +319,8 @@ def stream(ir, draws: int = 500, tune: int = 1000, chains: int = 4, seed: int = 
         raise E.ExmcError(None, "the model has no free random variables (every rv is observed): nothing to sample")
     shapes = _variables(model, var_names)
     store = DrawStore(shapes, chains)
-    attrs = {"draws": draws, "tune": tune, "chains": chains, "seed": seed, **settings, "noncenter": noncenter}
+    attrs = {"draws": draws, "tune": tune, "chains": chains, "seed": seed, "target_accept": settings["target_accept"],
+             "max_treedepth": settings["max_treedepth"], "metric": settings["metric"], "noncenter": noncenter}
     dash = Dashboard(store, tune, _pair(shapes, pair), attrs, model=model)
     dash.title = title("compiling", 0, draws)
     dash.extend_draws = max(draws, 1)

@@ -128,6 +128,18 @@ def test_bad_settings_fail_before_anything_is_shown(kwargs, problem):
         exmc_widgets.stream(EIGHT, display=False, **kwargs)
 
 
+def test_the_dashboard_samples_with_exmc_samples_defaults_and_compiled_model():
+    import inspect
+
+    dash = exmc_widgets.stream(EIGHT, draws=20, tune=20, display=False)
+    assert dash.wait(60)
+    defaults = inspect.signature(exmc.sample).parameters
+    attrs = dash.trace.attrs
+    for name in ("target_accept", "max_treedepth", "metric", "noncenter"):
+        assert attrs[name] == defaults[name].default, name
+    assert dash._model is exmc.sampler.api._model(EIGHT)  # exmc.sample would reuse its compilation
+
+
 def test_bad_input_to_dashboard():
     with pytest.raises(exmc.SettingsError, match="expected an exmc.Trace"):
         exmc_widgets.dashboard({"mu": np.zeros((2, 10))})
