@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from exmc.sampler import rng
 from exmc.sampler.integrator import Point, hamiltonian, leapfrog
 
 # Stan's defaults (Hoffman & Gelman 2014, section 3.2).
@@ -66,16 +67,18 @@ def welford_metric(s: Welford):
     return (s.n / (s.n + 5.0)) * var + 1e-3 * (5.0 / (s.n + 5.0))
 
 
-def find_step_size(key, q, logp, grad, logp_and_grad: Callable, step_size, inv_mass, max_iter: int = 100):
+def find_step_size(seed, q, logp, grad, logp_and_grad: Callable, step_size, inv_mass, max_iter: int = 100):
     """Stan's heuristic: double or halve until one leapfrog step's acceptance crosses 0.8.
 
-    The first trial fixes the direction; each later one draws a fresh momentum. One
-    leapfrog call site, so the model is compiled into this loop once.
+    The first trial fixes the direction; each later one draws a fresh momentum (trial t's
+    from the ``rng.SEARCH`` counters of ``seed``). One leapfrog call site, so the model is
+    compiled into this loop once.
     """
     log_target = jnp.log(0.8)
 
-    def delta_h(k, eps):
-        p = jax.random.normal(k, q.shape, q.dtype) / jnp.sqrt(inv_mass)
+    def delta_h(trial, eps):
+        counter = jnp.uint64(rng.SEARCH) + trial.astype(jnp.uint64) * jnp.uint64(1 << 32)
+        p = rng.normal(seed, counter, q.shape, q.dtype) / jnp.sqrt(inv_mass)
         z = Point(q, p, logp, grad)
         h = hamiltonian(leapfrog(logp_and_grad, z, eps, inv_mass), inv_mass)
         h = jnp.where(jnp.isnan(h), jnp.inf, h)
@@ -87,7 +90,7 @@ def find_step_size(key, q, logp, grad, logp_and_grad: Callable, step_size, inv_m
 
     def body(c):
         i, eps, up, _ = c
-        d = delta_h(jax.random.fold_in(key, i), eps)
+        d = delta_h(i, eps)
         first = i == 0
         up = jnp.where(first, d > log_target, up)
         stop = ~first & jnp.where(up, ~(d > log_target), ~(d < log_target))

@@ -1,12 +1,12 @@
 """One compiled chunk: many NUTS iterations of one chain, with the warmup inside.
 
 ``make_chunk(logp_and_grad, dim, length, max_treedepth)`` returns a function
-``run(chain_key, carry, n, schedule, target_accept) -> (carry, out)`` that performs
+``run(chain_seed, carry, n, schedule, target_accept) -> (carry, out)`` that performs
 ``n <= length`` iterations (n is traced: any chunk size reuses one compilation) and writes
 each one's position and statistics into buffers of ``length`` rows.
 
-The iteration's key is ``fold_in(chain_key, iteration)``, so draws do not depend on how
-iterations are cut into chunks, nor on how many threads run the chains.
+The iteration's seed is ``rng.mix(chain_seed, iteration)`` (a uint64), so draws do not
+depend on how iterations are cut into chunks, nor on how many threads run the chains.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from exmc.sampler import adapt
+from exmc.sampler import adapt, rng
 from exmc.sampler.nuts import State, nuts_step
 
 STAT_NAMES = ("diverging", "energy", "step_size", "tree_depth", "n_steps", "lp", "accept_prob")
@@ -39,11 +39,11 @@ METRICS = ("stan", "nutpie")
 
 
 def make_init(logp_and_grad: Callable, metric: str = "stan"):
-    """``init(chain_key, q0) -> Carry``: logp and gradient at q0 and the initial metric
+    """``init(q0) -> Carry``: logp and gradient at q0 and the initial metric
     (unit for Stan; 1 / |gradient| for nutpie). The first step size is found by the chunk,
     before its first transition (``search``), so Stan's heuristic is compiled once, there."""
 
-    def init(chain_key, q0):
+    def init(q0):
         logp, grad = logp_and_grad(q0)
         dim, dtype = q0.shape[0], q0.dtype
         empty = adapt.welford_init(dim, dtype)
@@ -67,7 +67,7 @@ def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: in
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     warmup_step = _stan_warmup if metric == "stan" else _nutpie_warmup
 
-    def run(chain_key, carry: Carry, n, schedule, target_accept):
+    def run(chain_seed, carry: Carry, n, schedule, target_accept):
         dtype = carry.state.q.dtype
         buffers = {
             "q": jnp.zeros((length, dim), dtype),
@@ -83,15 +83,15 @@ def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: in
         def body(t, loop):
             c, out = loop
             it = c.iteration
-            key = jax.random.fold_in(chain_key, it)
+            seed = rng.mix(chain_seed, it)
             # Stan's heuristic, at the start and after each metric change, from the current point
             step, da = lax.cond(
                 c.search,
-                lambda: _search(jax.random.fold_in(key, 1), c, logp_and_grad),
+                lambda: _search(seed, c, logp_and_grad),
                 lambda: (c.step_size, c.da),
             )
             c = c._replace(step_size=step, da=da, search=jnp.bool_(False))
-            state, info = nuts_step(key, c.state, logp_and_grad, c.step_size, c.inv_mass, max_treedepth)
+            state, info = nuts_step(seed, c.state, logp_and_grad, c.step_size, c.inv_mass, max_treedepth)
             row = {
                 "q": state.q, "lp": state.logp, "diverging": info.diverging, "energy": info.energy,
                 "step_size": c.step_size, "tree_depth": info.tree_depth, "n_steps": info.n_steps,
@@ -109,9 +109,9 @@ def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: in
     return run
 
 
-def _search(key, c: Carry, logp_and_grad):
+def _search(seed, c: Carry, logp_and_grad):
     s = c.state
-    step = adapt.find_step_size(key, s.q, s.logp, s.grad, logp_and_grad, c.step_size, c.inv_mass)
+    step = adapt.find_step_size(seed, s.q, s.logp, s.grad, logp_and_grad, c.step_size, c.inv_mass)
     return step, adapt.da_init(step)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from exmc._x64 import x64
 from exmc.compile.model import CompiledModel
-from exmc.sampler import adapt
+from exmc.sampler import adapt, rng
 from exmc.sampler.chunk import STAT_NAMES, make_chunk, make_init
 
 BATCH_SECONDS = 0.25
@@ -56,13 +56,13 @@ class SamplerState:
     """Where every chain stands: position, step size, metric, adaptation and iteration.
 
     Opaque: pass it to ``sample_stream(..., resume=state)``. An iteration's randomness depends
-    only on the chain's key and the iteration's number, so continuing a run gives the same
+    only on the chain's seed and the iteration's number, so continuing a run gives the same
     draws as one longer run.
     """
 
     model: CompiledModel
     carries: tuple
-    chain_keys: tuple
+    chain_seeds: tuple
     iterations: int          # warmup and sampling iterations done, per chain
     tune: int
     chains: int
@@ -99,10 +99,10 @@ class _Kernels:
         self.init = jax.jit(make_init(logp_and_grad, metric))
         chunk = jax.jit(make_chunk(logp_and_grad, dim, self.length, max_treedepth, metric))
         with x64(True):
-            key = jax.random.key(0)
-            carry = jax.eval_shape(self.init, key, jax.ShapeDtypeStruct((dim,), jnp.float64))
+            seed = jax.ShapeDtypeStruct((), jnp.uint64)
+            carry = jax.eval_shape(self.init, jax.ShapeDtypeStruct((dim,), jnp.float64))
             self.chunk = chunk.lower(
-                key, carry, jax.ShapeDtypeStruct((), jnp.int32),
+                seed, carry, jax.ShapeDtypeStruct((), jnp.int32),
                 jax.ShapeDtypeStruct((adapt.MAX_WINDOWS,), jnp.int32), jax.ShapeDtypeStruct((), jnp.float64),
             ).compile()
         # chains x (length, dim) -> name -> (chains, length, *shape); stacked inside, so that
@@ -144,9 +144,8 @@ def run_chains(
     target = np.float64(target_accept)
     settings = dict(tune=tune, chains=chains, seed=seed, target_accept=target_accept,
                     max_treedepth=max_treedepth, metric=metric)
-    with x64(True):
-        base_key = jax.random.key(seed)
-        chain_keys = [jax.random.fold_in(base_key, c) for c in range(chains)]
+    # Chain c's seed: splitmix64 of the user's seed and c (rng, decision 28).
+    chain_seeds = [rng.host_mix(seed, c) for c in range(chains)]
 
     def start(c: int):
         """Chain c's first carry: its initial point is tested with the compiled ``init``
@@ -155,7 +154,7 @@ def run_chains(
 
         def logp_and_grad(flat):
             with x64(True):
-                carries["last"] = k.init(chain_keys[c], jnp.asarray(flat))
+                carries["last"] = k.init(jnp.asarray(flat))
                 return float(carries["last"].state.logp), np.asarray(carries["last"].state.grad)
 
         model.initial_point(seed, init_values, chain=c, logp_and_grad=logp_and_grad)
@@ -169,7 +168,7 @@ def run_chains(
 
     def advance(c: int, n: int):
         with x64(True):
-            carry, out = k.chunk(chain_keys[c], carries[c], np.int32(n), schedule, target)
+            carry, out = k.chunk(chain_seeds[c], carries[c], np.int32(n), schedule, target)
             jax.block_until_ready(out)
             return carry, out
 
@@ -203,7 +202,7 @@ def run_chains(
                 stats=stats,
                 done=done if warm else done - tune,
                 total=tune if warm else drawn_before + draws,
-                state=SamplerState(model, tuple(carries), tuple(chain_keys), done, **settings),
+                state=SamplerState(model, tuple(carries), tuple(chain_seeds), done, **settings),
             )
             if interrupted:
                 raise KeyboardInterrupt

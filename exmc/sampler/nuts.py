@@ -8,6 +8,7 @@ direction each time, until the generalised U-turn criterion fails, a leaf diverg
 - Within a subtree: leaves are made one by one in the order they are integrated and the
   proposal is sampled progressively in proportion to the leaves' weights (uniform
   progressive sampling, equivalent in distribution to the recursive multinomial scheme).
+- Randomness: counter-based (``exmc.sampler.rng``), from the transition's 64-bit seed.
 - U-turns: every balanced sub-subtree completed by a leaf is checked, with Stan's two extra
   checks across its halves. Its start leaf's data is found in a checkpoint stack indexed by
   popcount(start >> 1): the binary counter of open blocks, so each even leaf writes one row.
@@ -24,6 +25,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from exmc.sampler import rng
 from exmc.sampler.integrator import Point, hamiltonian, leapfrog
 
 MAX_ENERGY_ERROR = 1000.0
@@ -84,20 +86,6 @@ class _Subtree(NamedTuple):
     diverging: jax.Array
     turning: jax.Array
     sum_accept: jax.Array
-
-
-def _uniform(seed, counter, dtype):
-    """A uniform in [0, 1) from splitmix64 of ``seed + counter * golden``.
-
-    One 64-bit seed per transition comes from JAX's PRNG; the many per-leaf and
-    per-doubling uniforms of the transition come from this counter-based mixer, a few
-    fused integer ops instead of a threefry hash each (decision 16).
-    """
-    z = seed + (counter.astype(jnp.uint64) + jnp.uint64(1)) * jnp.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> jnp.uint64(30))) * jnp.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> jnp.uint64(27))) * jnp.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> jnp.uint64(31))
-    return (z >> jnp.uint64(11)).astype(dtype) * dtype(2.0**-53)
 
 
 def _no_uturn(p_sharp_a, p_sharp_b, rho):
@@ -188,7 +176,7 @@ def _build_subtree(seed, counter, logp_and_grad, start: Point, direction, depth,
         leaf_log_weight = -energy_error
         accept = jnp.minimum(1.0, jnp.exp(leaf_log_weight))
         log_weight = jnp.logaddexp(s.log_weight, leaf_log_weight)
-        u = _uniform(seed, counter + s.i, start.q.dtype.type)
+        u = rng.uniform(seed, counter + s.i, start.q.dtype.type)
         take = jnp.log(u) < leaf_log_weight - log_weight
         proposal = jax.tree.map(
             lambda new, old: jnp.where(take, new, old),
@@ -229,18 +217,20 @@ def _build_subtree(seed, counter, logp_and_grad, start: Point, direction, depth,
 
 
 def nuts_step(
-    key: jax.Array,
+    seed: jax.Array,
     state: State,
     logp_and_grad: Callable,
     step_size,
     inv_mass,
     max_treedepth: int,
 ) -> tuple[State, Info]:
-    """One NUTS transition from ``state``; ``step_size`` and ``inv_mass`` may be traced."""
-    key_p, key_seed = jax.random.split(key)
-    seed = jax.random.bits(key_seed, dtype=jnp.uint64)
+    """One NUTS transition from ``state``; ``step_size`` and ``inv_mass`` may be traced.
+
+    ``seed`` (uint64) is the transition's: its momentum and every uniform it draws come from
+    ``exmc.sampler.rng`` counters under it.
+    """
     dtype = state.q.dtype
-    p0 = jax.random.normal(key_p, state.q.shape, dtype) / jnp.sqrt(inv_mass)
+    p0 = rng.normal(seed, rng.MOMENTUM, state.q.shape, dtype) / jnp.sqrt(inv_mass)
     z0 = Point(state.q, p0, state.logp, state.grad)
     h0 = hamiltonian(z0, inv_mass)
     traj0 = _Trajectory(z0, z0, p0, jnp.zeros((), dtype), _Proposal(state.q, state.logp, state.grad, h0))
@@ -259,9 +249,9 @@ def nuts_step(
 
     def body(s: Loop):
         # Uniform counters: doubling d's leaves use 2**d - 1 + i (every leaf of the
-        # transition its own); the doubling's own two use 2**40 + 2d and 2**40 + 2d + 1.
-        doubling = jnp.uint64(1 << 40) + jnp.uint64(2) * s.depth.astype(jnp.uint64)
-        forward = _uniform(seed, doubling, dtype.type) < 0.5
+        # transition its own); the doubling's own two use DOUBLINGS + 2d and + 2d + 1.
+        doubling = jnp.uint64(rng.DOUBLINGS) + jnp.uint64(2) * s.depth.astype(jnp.uint64)
+        forward = rng.uniform(seed, doubling, dtype.type) < 0.5
         direction = jnp.where(forward, 1.0, -1.0).astype(dtype)
         traj = s.traj
         start = jax.tree.map(lambda r, l: jnp.where(forward, r, l), traj.right, traj.left)
@@ -273,7 +263,7 @@ def nuts_step(
         sum_accept = s.sum_accept + sub.sum_accept
         valid = ~sub.diverging & ~sub.turning
         # Biased progressive sampling: move to the subtree's proposal w.p. min(1, W_new / W_old).
-        u = _uniform(seed, doubling + jnp.uint64(1), dtype.type)
+        u = rng.uniform(seed, doubling + jnp.uint64(1), dtype.type)
         take = valid & (jnp.log(u) < sub.log_weight - traj.log_weight)
         proposal = jax.tree.map(lambda new, old: jnp.where(take, new, old), sub.proposal, traj.proposal)
         # Merge, then the generalised U-turn criterion with Stan's checks across the halves.

@@ -27,7 +27,8 @@ def run_kernel(logp, dim, step_size, draws, chains=4, seed=0, inv_mass=None, max
         value, grad = logp_and_grad(q0)
 
         def step(state, k):
-            state, info = nuts_step(k, state, logp_and_grad, step_size, inv_mass, max_treedepth)
+            seed = jax.random.bits(k, dtype=jnp.uint64)
+            state, info = nuts_step(seed, state, logp_and_grad, step_size, inv_mass, max_treedepth)
             return state, (state.q, info)
 
         return jax.lax.scan(step, State(q0, value, grad), jax.random.split(key, draws))[1]

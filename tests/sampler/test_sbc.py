@@ -34,9 +34,9 @@ def posterior_draws(model: exmc.CompiledModel, obs_name: str, datasets: np.ndarr
         def logp_and_grad(q):
             return jax.value_and_grad(model.logp_fn)(q, {obs_name: data})
 
-        carry = make_init(logp_and_grad, metric)(key, start)
+        carry = make_init(logp_and_grad, metric)(start)
         run = make_chunk(logp_and_grad, dim, TUNE + DRAWS, 10, metric)
-        _, out = run(key, carry, TUNE + DRAWS, schedule, 0.8)
+        _, out = run(jax.random.bits(key, dtype=jnp.uint64), carry, TUNE + DRAWS, schedule, 0.8)
         q = out["q"][TUNE::THIN]
         return jax.vmap(lambda x: model.evaluate(x, {obs_name: data})[1])(q)
 
