@@ -30,7 +30,7 @@ from exmc_widgets.protocol import encode, ops_message
 from exmc_widgets.store import DrawStore
 
 MIN_INTERVAL = 0.1  # seconds between flushes: at most 10 a second
-SLOW_INTERVAL = 0.5  # seconds between recomputations of the slow panels, at least
+SLOW_INTERVAL = 1.0  # seconds between recomputations of the slow panels, at least
 SLOW_FACTOR = 4.0  # ... and at least this many times their last computing time
 
 
