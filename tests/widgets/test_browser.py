@@ -3,8 +3,8 @@ chromium (`make test` installs it; nothing is downloaded).
 
 A notebook streams eight schools and waits for "(complete)"; the panels must exist and
 hold data, and the canvases must show amber. A second, long run is stopped with its Stop
-button; the Python trace must hold exactly the draws the page shows. Screenshots go to
-test-artifacts/ (gitignored).
+button; the Python trace must hold exactly the draws the page shows; its "+N draws" button
+then samples N more. Screenshots go to test-artifacts/ (gitignored).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ CELLS = [
     "import json\nfrom exmc_widgets.prepare import thin_stride\nt = dash2.trace\n"
     "print('RESULT', json.dumps({'n': t.n_draws, 'shown': dash2.draws_shown, 'state': dash2.state,"
     " 'mu0': t.posterior['mu'][0, ::thin_stride(t.n_draws, 1000)].tolist()}))",
+    "print('EXTENDED', dash2.trace.n_draws, dash2.state)",
 ]
 
 # The data each view holds, read from its ColumnDataSources (js/src/index.js exposes them).
@@ -214,4 +215,13 @@ def test_stop_keeps_exactly_the_draws_the_page_shows(lab):
         stride *= 2
     np.testing.assert_array_equal(shown["x"], np.arange(0, n, stride))
     np.testing.assert_array_equal(shown["y"], result["mu0"])  # float64 end to end: exactly equal
+
+    # "+N draws" continues the same chains: N more draws, none lost
+    root.locator("input.exmc-draws").fill("60")
+    root.locator("button.exmc-extend", has_text="+60 draws").click()
+    root.locator(".exmc-title", has_text="(complete)").wait_for(timeout=TIMEOUT_MS)
+    run_cell(page, 4)
+    page.locator(".jp-Notebook .jp-Cell").nth(4).locator(".jp-OutputArea", has_text="EXTENDED").wait_for(timeout=TIMEOUT_MS)
+    assert f"EXTENDED {n + 60} complete" in cell_text(page, 4)
+    assert f"sampling {n + 60} / {n + 60}" in root.locator(".exmc-stats").inner_text()
     assert errors == []
