@@ -170,7 +170,10 @@ def _det_shape(node: Det, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, .
     described = ", ".join(f"{d} {shapes[d]}" for d in node.deps)
     try:
         with x64(True):
-            out = jax.eval_shape(node.fn, *inputs)
+            # through a fresh wrapper: eval_shape caches its trace on the function it is
+            # given, and the user's own function traced under float64 would then fail when
+            # the user calls it, jitted, in float32
+            out = jax.eval_shape(lambda *values: node.fn(*values), *inputs)
     except Exception as err:  # noqa: BLE001 - any failure of user code is reported on the node
         message = str(err).strip().splitlines()[0] if str(err).strip() else ""
         raise E.DeterministicError(

@@ -318,3 +318,20 @@ def test_user_jax_precision_is_left_alone():
     model.logp(np.zeros(2))
     assert jnp.ones(1).dtype == jnp.float32  # Exmc computed in float64 without changing the user's config
     assert isinstance(model.logp(np.zeros(2)), float)
+
+
+def test_a_det_function_still_runs_in_the_users_float32_after_exmc_checked_it():
+    offset = np.ones(8)
+
+    def shift(b):
+        return b + offset
+
+    ir = (
+        exmc.Builder.new_ir()
+        .rv("b", exmc.Normal, {"mu": 0.0, "sigma": 1.0})
+        .det("shifted", shift, ["b"])
+    )
+    exmc.compile_model(ir)  # checks the det node's shapes with jax.eval_shape, in float64
+    out = jax.jit(shift)(jnp.float32(1.0))
+    assert out.dtype == jnp.float32 and out.shape == (8,)
+
