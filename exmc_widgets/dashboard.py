@@ -323,7 +323,7 @@ def stream(ir, draws: int = 500, tune: int = 1000, chains: int = 4, seed: int = 
              "max_treedepth": settings["max_treedepth"], "metric": settings["metric"], "noncenter": noncenter}
     dash = Dashboard(store, tune, _pair(shapes, pair), attrs, model=model)
     dash.title = title("compiling", 0, draws)
-    dash.extend_draws = max(draws, 1)
+    dash.extend_draws = min(max(draws, 1), 1000)  # what "+N draws" offers first
     if display:
         _show(dash)
     dash._start(lambda: exmc.sample_stream(model, draws=draws, tune=tune, chains=chains, seed=seed, **settings))
