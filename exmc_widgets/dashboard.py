@@ -302,6 +302,7 @@ def stream(ir, draws: int = 500, tune: int = 1000, chains: int = 4, seed: int = 
     Returns the ``Dashboard``: ``.stop()``, ``.extend(n)``, ``.trace``, ``.wait()``.
     Settings are checked here, before anything is shown.
     """
+    from exmc.sampler import api as sampler_api
     from exmc.sampler.api import _check_settings, _model
 
     unknown = set(options) - set(SAMPLER_OPTIONS)
@@ -309,7 +310,7 @@ def stream(ir, draws: int = 500, tune: int = 1000, chains: int = 4, seed: int = 
         raise E.SettingsError(None, f"stream: unknown setting {sorted(unknown)[0]!r}")
     # sample_stream's own defaults, so that the dashboard samples (and caches the compiled
     # model) exactly as exmc.sample does
-    defaults = inspect.signature(exmc.sample_stream).parameters
+    defaults = inspect.signature(sampler_api.sample_stream).parameters
     settings = {name: options.get(name, defaults[name].default) for name in SAMPLER_OPTIONS}
     noncenter = settings.pop("noncenter")
     _check_settings(draws, tune, chains, seed, settings["target_accept"], settings["max_treedepth"],

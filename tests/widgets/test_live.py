@@ -43,7 +43,7 @@ class Recorder:
 
 def reference(draws, tune, **settings):
     """One uninterrupted run of the sampler, as a Trace."""
-    return exmc.trace_from_batches(list(exmc.sample_stream(IR, draws=draws, tune=tune, **settings)),
+    return exmc.trace_from_batches(list(exmc.sampler.api.sample_stream(IR, draws=draws, tune=tune, **settings)),
                                    exmc.sampler.api._model(IR))
 
 
@@ -118,8 +118,22 @@ def wait_for(condition, timeout=60.0):
         time.sleep(0.01)
 
 
+@pytest.fixture
+def yielded(monkeypatch):
+    """Every batch the sampler yields to the dashboard, counted at the source."""
+    batches, original = [], exmc.sample_stream
+
+    def counting(*args, **kwargs):
+        for batch in original(*args, **kwargs):
+            batches.append(batch)
+            yield batch
+
+    monkeypatch.setattr(exmc, "sample_stream", counting)
+    return batches
+
+
 @pytest.mark.slow
-def test_stop_keeps_every_draw_and_extend_continues_the_same_chains():
+def test_stop_keeps_every_draw_and_extend_continues_the_same_chains(yielded):
     dash = exmc_widgets.stream(IR, draws=10**6, tune=100, display=False, **SETTINGS)
     assert dash.running  # stream returned at once; sampling goes on in the background
     wait_for(lambda: dash.trace.n_draws > 0)
@@ -127,6 +141,7 @@ def test_stop_keeps_every_draw_and_extend_continues_the_same_chains():
     stopped = dash.trace
     n = stopped.n_draws
     assert 0 < n < 10**6
+    assert n == sum(b.n for b in yielded if b.phase == "sampling")  # every draw the sampler made
     assert (dash.state, dash.draws_shown, dash.title) == ("stopped", n, f"MCMC Live Sampling (stopped at {n} / 1000000)")
     assert dash.can_extend
     assert_same_trace(stopped, reference(n, 100, **SETTINGS))
@@ -135,7 +150,7 @@ def test_stop_keeps_every_draw_and_extend_continues_the_same_chains():
     dash.extend(37)
     assert dash.wait(60)
     extended = dash.trace
-    assert extended.n_draws == n + 37
+    assert extended.n_draws == n + 37 == sum(b.n for b in yielded if b.phase == "sampling")
     assert (dash.state, dash.title, dash.draws_shown) == ("complete", "MCMC Live Sampling (complete)", n + 37)
     assert_same_trace(extended, reference(n + 37, 100, **SETTINGS))
     assert dash.divergences == int(extended.sample_stats["diverging"].sum())
