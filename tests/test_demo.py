@@ -6,7 +6,6 @@ import re
 import numpy as np
 
 import exmc
-
 from exmc import demo
 from exmc_widgets.html import read_page
 
