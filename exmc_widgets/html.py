@@ -96,6 +96,7 @@ PAGE = """<!DOCTYPE html>
 <style>
 html, body {{ background: {background}; color: {text}; margin: 0; }}
 #exmc-dashboard {{ padding: 8px; }}
+.exmc-controls {{ display: none; }}  /* a finished trace: nothing to stop or extend */
 {css}
 </style>
 {bokeh}
