@@ -94,10 +94,10 @@ PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <title>{title}</title>
 <style>
+{css}
 html, body {{ background: {background}; color: {text}; margin: 0; }}
 #exmc-dashboard {{ padding: 8px; }}
-.exmc-controls {{ display: none; }}  /* a finished trace: nothing to stop or extend */
-{css}
+.exmc-dash .exmc-controls {{ display: none; }}  /* a finished trace: nothing to stop or extend */
 </style>
 {bokeh}
 </head>
