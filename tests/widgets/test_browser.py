@@ -225,3 +225,26 @@ def test_stop_keeps_exactly_the_draws_the_page_shows(lab):
     assert f"EXTENDED {n + 60} complete" in cell_text(page, 4)
     assert f"sampling {n + 60} / {n + 60}" in root.locator(".exmc-stats").inner_text()
     assert errors == []
+
+
+def test_a_reloaded_page_rebuilds_the_dashboards_from_the_kernel(lab):
+    page, errors = lab
+    before = dash_root(page, 0).evaluate(SOURCES_JS)
+    # save, so that the reloaded notebook has the widget outputs to render again
+    page.locator(".jp-Notebook .jp-Cell").nth(0).click()
+    page.keyboard.press("Control+s")
+    page.wait_for_function("() => !document.querySelector('.lm-TabBar-tab.jp-mod-dirty')", timeout=TIMEOUT_MS)
+    page.reload()
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=TIMEOUT_MS)
+    root = dash_root(page, 0)
+    root.locator(".exmc-title", has_text="(complete)").wait_for(timeout=TIMEOUT_MS)
+    # the new page's model has the widget's state but none of its data: it asks for a snapshot
+    page.wait_for_function(
+        "(el) => el.dataset.ready === 'true' && el.__exmc.sources.get('trace/mu/s0').data.y.length === 300",
+        arg=root.element_handle(), timeout=TIMEOUT_MS)
+    after = root.evaluate(SOURCES_JS)
+    assert after.keys() == before.keys()
+    for key in before:
+        assert after[key] == before[key], key
+    assert root.locator(".exmc-summary tbody tr").count() == 10
+    assert errors == []
