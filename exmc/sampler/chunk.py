@@ -99,9 +99,13 @@ def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: in
             }
             out = {k: out[k].at[t].set(v) for k, v in row.items()}
 
-            warm = it < schedule[0]
-            adapted = warmup_step(c._replace(state=state), info, it, schedule, target_accept)
-            c = jax.tree.map(lambda a, f: jnp.where(warm, a, f), adapted, c._replace(state=state))
+            # a branch, not a select of every field: sampling iterations skip the adaptation
+            c = lax.cond(
+                it < schedule[0],
+                lambda c: warmup_step(c, info, it, schedule, target_accept),
+                lambda c: c,
+                c._replace(state=state),
+            )
             return c._replace(iteration=it + 1), out
 
         return lax.fori_loop(0, n, body, (carry, buffers))
