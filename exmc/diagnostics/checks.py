@@ -45,11 +45,12 @@ class Problem:
     variables: tuple[str, ...] = ()
 
 
-def _quantities(trace) -> tuple[np.ndarray, list[str]]:
-    """(V, chain, draw) draws of every scalar of the user's variables, and their labels."""
+def _quantities(trace, variables=None) -> tuple[np.ndarray, list[str]]:
+    """(V, chain, draw) draws of every scalar of the user's variables (``variables`` only,
+    when given), and their labels."""
     blocks, names = [], []
     for name, values in trace.posterior.items():
-        if name in trace.auxiliary:
+        if name in trace.auxiliary or (variables is not None and name not in variables):
             continue
         values = np.asarray(values, dtype=np.float64)
         blocks.append(np.moveaxis(values.reshape(values.shape[0], values.shape[1], -1), 2, 0))
@@ -181,13 +182,16 @@ def _ess(trace, table, names) -> Problem | None:
     return Problem("ess", message, tuple(names[i] for i in low))
 
 
-def check_trace(trace, *, min_run: int = MIN_RUN) -> list[Problem]:
+def check_trace(trace, *, min_run: int = MIN_RUN, variables=None) -> list[Problem]:
     """The problems of a sampled trace (see the module docstring), most serious first.
-    Runs with fewer than ``min_run`` warmup iterations or draws a chain are not checked."""
+    Runs with fewer than ``min_run`` warmup iterations or draws a chain are not checked.
+    ``variables``: the posterior's names to judge (all but auxiliary ones by default);
+    ``exmc.sample`` judges the model's random variables, not its det nodes, which are
+    functions of them and may be large (a linear predictor per observation)."""
     stats = trace.sample_stats
     if not stats or trace.n_draws == 0 or trace.n_draws < min_run or trace.attrs.get("tune", min_run) < min_run:
         return []
-    x, names = _quantities(trace)
+    x, names = _quantities(trace, variables)
     table = diagnostics_table(x) if names and trace.n_draws >= 4 else None
     found = []
     if "diverging" in stats:
@@ -203,9 +207,9 @@ def check_trace(trace, *, min_run: int = MIN_RUN) -> list[Problem]:
     return [p for p in found if p is not None]
 
 
-def warn_about(trace, stacklevel: int = 2) -> list[Problem]:
+def warn_about(trace, stacklevel: int = 2, variables=None) -> list[Problem]:
     """Issue one ``exmc.SamplingWarning`` per problem of ``trace``; returns the problems."""
-    problems = check_trace(trace)
+    problems = check_trace(trace, variables=variables)
     for problem in problems:
         warnings.warn(problem.message, SamplingWarning, stacklevel=stacklevel + 1)
     return problems

@@ -11,6 +11,7 @@ from exmc import errors as E
 from exmc.compile.model import CompiledModel, compile_model
 from exmc.diagnostics.checks import warn_about
 from exmc.ir.ir import IR
+from exmc.ir.nodes import RV
 from exmc.sampler.chunk import METRICS
 from exmc.sampler.driver import Batch, SamplerState, run_chains
 from exmc.sampler.progress import ProgressBar
@@ -184,5 +185,6 @@ def sample(
         attrs={"draws": draws, "tune": tune, "chains": chains, "seed": seed, "target_accept": target_accept,
                "max_treedepth": max_treedepth, "metric": metric, "noncenter": noncenter},
     )
-    warn_about(trace, stacklevel=2)
+    source = model.source_ir
+    warn_about(trace, stacklevel=2, variables={n.name for n in source.nodes if isinstance(n, RV)} - set(source.observations))
     return trace

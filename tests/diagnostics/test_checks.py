@@ -121,3 +121,22 @@ def test_sample_of_an_easy_posterior_warns_of_nothing():
         warnings.simplefilter("error")
         trace = exmc.sample(ir, seed=0, progressbar=False)
     assert check_trace(trace) == []
+
+
+def test_only_the_variables_asked_for_are_judged():
+    """exmc.sample judges the model's random variables; a det node's stuck chains (here a
+    constant offset per chain) are then not reported, though they are when all are judged."""
+    trace = healthy()
+    trace.posterior["linear_predictor"] = RNG.normal(size=(CHAINS, DRAWS, 5)) + np.arange(CHAINS)[:, None, None]
+    assert "rhat" in kinds(trace)
+    assert check_trace(trace, variables={"tau", "theta"}) == []
+
+
+def test_sample_judges_random_variables_not_det_nodes(monkeypatch):
+    from exmc.sampler import api
+
+    judged = {}
+    monkeypatch.setattr(api, "warn_about", lambda trace, stacklevel, variables: judged.setdefault("v", variables))
+    ir = eight_schools().det("theta_mean", lambda t: t.mean(), ["theta"])
+    exmc.sample(ir, draws=10, tune=10, chains=1, progressbar=False)
+    assert judged["v"] == {"mu", "tau", "theta"}

@@ -229,3 +229,12 @@ def test_page_draws_offline_in_chromium_and_switches_elements(trace, tmp_path):
             assert errors == [] and elsewhere == []
         finally:
             browser.close()
+
+
+def test_save_dashboard_is_reachable_from_the_package():
+    import exmc_widgets
+
+    assert exmc_widgets.save_dashboard is save_dashboard
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        exmc_widgets.no_such_thing  # noqa: B018
+
