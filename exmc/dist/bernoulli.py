@@ -10,6 +10,13 @@ from exmc import constraints as C
 from exmc.dist.base import Distribution
 
 
+def _softplus(z):
+    """log(1 + e^z), stable: max(z, 0) + log1p(e^-|z|). jax.nn.softplus (logaddexp with its
+    own derivative rule and infinity handling) made a logistic regression's gradient 40 %
+    slower (17.1 against 12.3 us, 1000 observations)."""
+    return jnp.maximum(z, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
+
+
 class Bernoulli(Distribution):
     """Bernoulli(p) or Bernoulli(logit_p), on {0, 1}."""
 
@@ -23,7 +30,7 @@ class Bernoulli(Distribution):
             # x*l - log(1 + e^l) = -softplus((1 - 2x) l) for x in {0, 1} (the support, checked
             # when data is observed): one softplus, no cancellation at large |l| (x*l - softplus(l)
             # rounds to 0 for x = 1, l >~ 37) and half the cost of the two-softplus form
-            return -jax.nn.softplus((1.0 - 2.0 * x) * logit_p)
+            return -_softplus((1.0 - 2.0 * x) * logit_p)
         return xlogy(x, p) + xlog1py(1.0 - x, -p)
 
     @classmethod
@@ -47,7 +54,7 @@ class Binomial(Distribution):
         log_choose = gammaln(n + 1.0) - gammaln(x + 1.0) - gammaln(n - x + 1.0)
         if logit_p is not None:
             # x*l - n softplus(l), without the cancellation (see Bernoulli.logp)
-            return log_choose - x * jax.nn.softplus(-logit_p) - (n - x) * jax.nn.softplus(logit_p)
+            return log_choose - x * _softplus(-logit_p) - (n - x) * _softplus(logit_p)
         return log_choose + xlogy(x, p) + xlog1py(n - x, -p)
 
     @classmethod
