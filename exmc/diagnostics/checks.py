@@ -68,10 +68,17 @@ def _listing(names, values=None, fmt="{:.3f}") -> str:
 
 
 def _reparameterise(trace) -> str:
-    if trace.attrs.get("noncenter") is not True:
-        return ("reparameterise the model (exmc.sample(..., noncenter=True) non-centers every hierarchical "
-                "Normal) or give its scales more informative priors")
-    return "reparameterise the model (non-center what the rewrite left centered) or use more informative priors"
+    """What to try about the geometry, from what the non-centering pass decided."""
+    priors = "give its scales more informative priors"
+    if trace.attrs.get("noncenter") is False:
+        return (f'reparameterise the model (exmc.sample(..., noncenter="auto") lets Exmc non-center '
+                f"hierarchical Normals) or {priors}")
+    kept = [r.node for r in trace.rewrites
+            if r.pass_name == "noncenter" and (not r.aux or np.any(r.params.get("centered", False)))]
+    if kept:
+        return (f"non-center what the rewrite kept centered, {_listing(kept)} (exmc.sample(..., noncenter=True) "
+                f"non-centers every element) or {priors}")
+    return f"reparameterise the model or {priors}"
 
 
 def _divergences(trace, x: np.ndarray, names: list[str]) -> Problem | None:

@@ -47,7 +47,21 @@ def test_divergences_give_count_share_and_where_they_concentrate():
     assert problem.kind == "divergences" and problem.variables == ("tau",)
     assert "16 of 1600 draws (1.00 %) diverged" in problem.message
     assert "low tau" in problem.message and "target_accept=0.95" in problem.message
-    assert "noncenter=True" in problem.message  # the run used noncenter="auto"
+    assert "reparameterise the model or give its scales" in problem.message  # nothing left centered
+
+
+def test_what_to_try_follows_what_the_rewrite_decided():
+    from exmc.ir.nodes import Rewrite
+
+    trace = healthy()
+    tau = trace.posterior["tau"]
+    trace.sample_stats["diverging"] = tau < np.quantile(tau, 0.01)
+    trace.rewrites = (Rewrite("noncenter", "theta", (), "theta kept centered"),)
+    (problem,) = check_trace(trace)
+    assert "non-center what the rewrite kept centered, theta (exmc.sample(..., noncenter=True)" in problem.message
+    trace.attrs["noncenter"] = False
+    (problem,) = check_trace(trace)
+    assert 'noncenter="auto") lets Exmc non-center' in problem.message
 
 
 def test_divergences_spread_like_the_draws_name_no_variable():
