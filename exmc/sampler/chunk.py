@@ -15,6 +15,7 @@ from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from exmc.sampler import adapt, rng
@@ -34,6 +35,7 @@ class Carry(NamedTuple):
     metric_changed: jax.Array    # nutpie: the metric has moved from its initial guess
     search: jax.Array            # re-find the step size before the next transition
     iteration: jax.Array
+    fresh: jax.Array             # only ``state.q`` is set: the chunk initialises the rest first
 
 METRICS = ("stan", "nutpie")
 
@@ -56,18 +58,28 @@ def make_init(logp_and_grad: Callable, metric: str = "stan"):
         step = jnp.ones((), dtype)
         return Carry(
             State(q0, logp, grad), step, inv_mass, adapt.da_init(step),
-            draws, grads, (draws, grads), jnp.bool_(False), jnp.bool_(True), jnp.int32(0),
+            draws, grads, (draws, grads), jnp.bool_(False), jnp.bool_(True), jnp.int32(0), jnp.bool_(False),
         )
 
     return init
+
+
+def fresh_carry(template, q0):
+    """A carry of ``template``'s structure (from ``jax.eval_shape`` of ``init``) holding only
+    the starting point: the chunk initialises it (``init``) before anything else, so a chain
+    needs no separately compiled ``init`` (decision 35)."""
+    carry = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), template)
+    return carry._replace(state=carry.state._replace(q=np.asarray(q0, carry.state.q.dtype)), fresh=np.bool_(True))
 
 
 def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: int, metric: str = "stan"):
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     warmup_step = _stan_warmup if metric == "stan" else _nutpie_warmup
+    init = make_init(logp_and_grad, metric)
 
     def run(chain_seed, carry: Carry, n, schedule, target_accept):
+        carry = lax.cond(carry.fresh, lambda c: init(c.state.q), lambda c: c, carry)
         dtype = carry.state.q.dtype
         buffers = {
             "q": jnp.zeros((length, dim), dtype),

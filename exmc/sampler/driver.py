@@ -21,7 +21,7 @@ import numpy as np
 from exmc._x64 import x64
 from exmc.compile.model import CompiledModel
 from exmc.sampler import adapt, rng
-from exmc.sampler.chunk import STAT_NAMES, make_chunk, make_init
+from exmc.sampler.chunk import STAT_NAMES, fresh_carry, make_chunk, make_init
 
 BATCH_SECONDS = 0.25
 FIRST_CHUNK = 8
@@ -96,11 +96,11 @@ class _Kernels:
         dim = model.dim
         self.length = _buffer_length(dim)
         logp_and_grad = jax.value_and_grad(model.logp_fn)
-        self.init = jax.jit(make_init(logp_and_grad, metric))
         chunk = jax.jit(make_chunk(logp_and_grad, dim, self.length, max_treedepth, metric))
         with x64(True):
             seed = jax.ShapeDtypeStruct((), jnp.uint64)
-            carry = jax.eval_shape(self.init, jax.ShapeDtypeStruct((dim,), jnp.float64))
+            carry = jax.eval_shape(make_init(logp_and_grad, metric), jax.ShapeDtypeStruct((dim,), jnp.float64))
+            self.carry_template = carry
             self.chunk = chunk.lower(
                 seed, carry, jax.ShapeDtypeStruct((), jnp.int32),
                 jax.ShapeDtypeStruct((adapt.MAX_WINDOWS,), jnp.int32), jax.ShapeDtypeStruct((), jnp.float64),
@@ -148,13 +148,14 @@ def run_chains(
     chain_seeds = [rng.host_mix(seed, c) for c in range(chains)]
 
     def start(c: int):
-        """Chain c's first carry: its initial point is tested with the compiled ``init``
-        (which evaluates the log-density and gradient anyway), not a separate compilation."""
+        """Chain c's first carry: its initial point is tested by a chunk of no iterations,
+        which initialises a fresh carry (log-density, gradient, metric) and nothing more."""
         carries = {}
 
         def logp_and_grad(flat):
             with x64(True):
-                carries["last"] = k.init(jnp.asarray(flat))
+                fresh = fresh_carry(k.carry_template, flat)
+                carries["last"] = k.chunk(chain_seeds[c], fresh, np.int32(0), schedule, target)[0]
                 return float(carries["last"].state.logp), np.asarray(carries["last"].state.grad)
 
         model.initial_point(seed, init_values, chain=c, logp_and_grad=logp_and_grad)
