@@ -22,7 +22,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from exmc import errors as E
-from exmc._x64 import x64
 from exmc.compile.evaluate import resolve_params
 from exmc.compile.model import CompiledModel
 from exmc.compile.pointwise import free_values, map_draws, source

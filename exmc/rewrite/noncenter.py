@@ -34,11 +34,8 @@ Mixed, with the boolean mask ``c`` of centered elements::
 
 from __future__ import annotations
 
-from typing import Callable
-
-import numpy as np
-
 import jax.numpy as jnp
+import numpy as np
 
 from exmc.dist.normal import Normal
 from exmc.ir.analysis import analyze

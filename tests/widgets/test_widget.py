@@ -14,7 +14,6 @@ import exmc_widgets
 from exmc.demo import eight_schools
 from exmc_widgets import palette
 from exmc_widgets.dashboard import BOKEH_FILES, Dashboard, bokehjs, title
-from exmc_widgets.protocol import apply_ops
 
 from .test_live import Recorder
 
