@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 20e8160bf51801fa94f64831f476b261e9b4f091dc896841aa423e1f1a8490cb */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 44d61fd49c6580b12b785a15bc100fda719e34ac4dd188365403aaaabbf773a7 */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -71,7 +71,8 @@ function buildHeader(model) {
     title.dataset.state = state2;
     stats.replaceChildren(
       field("phase", model.get("phase") || state2),
-      field("draws/s", number(model.get("rate"), 0)),
+      // no rate measured (a finished trace's dashboard, or before the first batch): a dash
+      field("draws/s", number(model.get("rate") > 0 ? model.get("rate") : NaN, 0)),
       field("divergences", String(model.get("divergences")), model.get("divergences") > 0 ? "exmc-alert" : ""),
       field("step size", number(model.get("step_size"), 4))
     );

@@ -38,7 +38,8 @@ export function buildHeader(model) {
     title.dataset.state = state;
     stats.replaceChildren(
       field("phase", model.get("phase") || state),
-      field("draws/s", number(model.get("rate"), 0)),
+      // no rate measured (a finished trace's dashboard, or before the first batch): a dash
+      field("draws/s", number(model.get("rate") > 0 ? model.get("rate") : NaN, 0)),
       field("divergences", String(model.get("divergences")), model.get("divergences") > 0 ? "exmc-alert" : ""),
       field("step size", number(model.get("step_size"), 4)),
     );

@@ -212,6 +212,8 @@ def test_page_draws_offline_in_chromium_and_switches_elements(trace, tmp_path):
             assert root.locator(".exmc-title").inner_text() == f"MCMC Trace (4 chains x {DRAWS} draws)"
             assert root.locator(".exmc-row").count() == 3
             assert not root.locator("button.exmc-stop").is_visible()  # nothing to stop or extend
+            rate = root.locator(".exmc-stat", has_text="draws/s").locator(".exmc-stat-value").inner_text()
+            assert rate == "\u2013"  # no sampling rate for a finished trace: a dash, not 0
             assert root.evaluate(CANVASES_JS) >= 3 * 3 + 2 + 16
             shown = root.evaluate(SOURCES_JS)
             np.testing.assert_array_equal(shown["trace/tau/s2"]["y"], trace.posterior["tau"][2])
