@@ -256,14 +256,20 @@ def _show(dash: Dashboard) -> None:
     dash._auto_displayed = ip.execution_count
 
 
+def _chosen(var_names: Iterable[str] | None, known, shown: list[str], where: str) -> list[str]:
+    """``var_names`` (a name or names) checked against ``known``; ``shown`` when None."""
+    if var_names is None:
+        return shown
+    var_names = [var_names] if isinstance(var_names, str) else list(var_names)
+    unknown = [n for n in var_names if n not in known]
+    if unknown:
+        raise E.SettingsError(None, f"var_names: no variable {unknown[0]!r} in the {where} (it has {', '.join(shown)})")
+    return var_names
+
+
 def _variables(model, var_names: Iterable[str] | None) -> dict[str, tuple[int, ...]]:
     shown = [n for n in model.value_names if n not in model.auxiliary]
-    if var_names is not None:
-        var_names = [var_names] if isinstance(var_names, str) else list(var_names)
-        unknown = [n for n in var_names if n not in model.value_names]
-        if unknown:
-            raise E.SettingsError(None, f"var_names: no variable {unknown[0]!r} in the model (it has {', '.join(shown)})")
-        shown = var_names
+    shown = _chosen(var_names, model.value_names, shown, "model")
     if not shown:
         raise E.SettingsError(None, "var_names: no variables to show")
     return {n: tuple(model.analysis.shapes[n]) for n in shown}
@@ -338,13 +344,7 @@ def dashboard(trace: exmc.Trace, *, var_names: Iterable[str] | None = None, pair
         raise E.SettingsError(None, f"dashboard: expected an exmc.Trace, got {type(trace).__name__}")
     if trace.n_draws == 0 and not trace.warmup_sample_stats:
         raise E.SettingsError(None, "dashboard: the trace holds no draws")
-    names = [n for n in trace.posterior if n not in trace.auxiliary]
-    if var_names is not None:
-        var_names = [var_names] if isinstance(var_names, str) else list(var_names)
-        unknown = [n for n in var_names if n not in trace.posterior]
-        if unknown:
-            raise E.SettingsError(None, f"var_names: no variable {unknown[0]!r} in the trace (it has {', '.join(names)})")
-        names = var_names
+    names = _chosen(var_names, trace.posterior, [n for n in trace.posterior if n not in trace.auxiliary], "trace")
     shapes = {n: tuple(trace.posterior[n].shape[2:]) for n in names}
     store = DrawStore.from_trace(trace, shapes)
     tune = store.n("warmup")

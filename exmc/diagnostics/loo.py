@@ -159,8 +159,7 @@ def loo(trace: Trace, model=None, *, var_name: str | None = None, reff: float | 
     good_k = min(1.0 - 1.0 / np.log10(n_samples), 0.7)
     bad = np.flatnonzero(k > good_k)
     if bad.size:
-        shape = trace.log_likelihood[var_name].shape[2:]
-        where = ", ".join(_label(var_name, i, shape) for i in bad[:10]) + (" ..." if bad.size > 10 else "")
+        where = _points(var_name, bad, trace.log_likelihood[var_name].shape[2:])
         warnings.warn(
             f"PSIS-LOO of '{var_name}': Pareto k above {good_k:.2f} for {bad.size} of {n_data} data points "
             f"({where}; largest k {np.max(k[bad]):.2f}): their leave-one-out estimates are unreliable, the "
@@ -186,8 +185,7 @@ def waic(trace: Trace, model=None, *, var_name: str | None = None, scale: str = 
     waic_i = scale_value * (lppd_i - variance)
     high = np.flatnonzero(variance > WAIC_VARIANCE_LIMIT)
     if high.size:
-        shape = trace.log_likelihood[var_name].shape[2:]
-        where = ", ".join(_label(var_name, i, shape) for i in high[:10]) + (" ..." if high.size > 10 else "")
+        where = _points(var_name, high, trace.log_likelihood[var_name].shape[2:])
         warnings.warn(
             f"WAIC of '{var_name}': the posterior variance of the log-likelihood exceeds "
             f"{WAIC_VARIANCE_LIMIT} for {high.size} of {n_data} data points ({where}): WAIC may be "
@@ -202,6 +200,12 @@ def _label(name: str, flat_index: int, shape: tuple[int, ...]) -> str:
     if shape == ():
         return name
     return f"{name}[{', '.join(map(str, np.unravel_index(flat_index, shape)))}]"
+
+
+def _points(name: str, flat_indices: np.ndarray, shape: tuple[int, ...], shown: int = 10) -> str:
+    """The first ``shown`` data points named as ``y_obs[3]``, for a warning."""
+    more = " ..." if flat_indices.size > shown else ""
+    return ", ".join(_label(name, i, shape) for i in flat_indices[:shown]) + more
 
 
 def stacking_weights(pointwise: np.ndarray, scale_value: float = 1.0, tol: float = 1e-12) -> np.ndarray:

@@ -56,13 +56,12 @@ class SamplerState:
     """Where every chain stands: position, step size, metric, adaptation and iteration.
 
     Opaque: pass it to ``sample_stream(..., resume=state)``. An iteration's randomness depends
-    only on the chain's seed and the iteration's number, so continuing a run gives the same
-    draws as one longer run.
+    only on the chain's seed (derived from ``seed``) and the iteration's number, so continuing
+    a run gives the same draws as one longer run.
     """
 
     model: CompiledModel
     carries: tuple
-    chain_seeds: tuple
     iterations: int          # warmup and sampling iterations done, per chain
     tune: int
     chains: int
@@ -203,7 +202,7 @@ def run_chains(
                 stats=stats,
                 done=done if warm else done - tune,
                 total=tune if warm else drawn_before + draws,
-                state=SamplerState(model, tuple(carries), tuple(chain_seeds), done, **settings),
+                state=SamplerState(model, tuple(carries), done, **settings),
             )
             if interrupted:
                 raise KeyboardInterrupt
