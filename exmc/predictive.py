@@ -25,6 +25,7 @@ from exmc import errors as E
 from exmc.compile.evaluate import resolve_params
 from exmc.compile.model import CompiledModel
 from exmc.compile.pointwise import free_values, map_draws, source
+from exmc.fingerprint import fingerprint
 from exmc.ir.analysis import Analysis
 from exmc.ir.ir import IR
 from exmc.ir.nodes import Det
@@ -94,7 +95,7 @@ def sample_prior_predictive(ir: IR | CompiledModel, draws: int = 500, seed: int 
         observed_data={o.name: np.asarray(o.data) for o in model.observations.values()},
         prior={k: v for k, v in result.items() if k not in obs_names},
         prior_predictive={k: v for k, v in result.items() if k in obs_names},
-        attrs={"prior_draws": int(draws), "prior_seed": seed},
+        attrs={"prior_draws": int(draws), "prior_seed": seed, "model_fingerprint": fingerprint(model)},
     )
 
 

@@ -101,29 +101,27 @@ class Trace:
         return f"Trace(chains={self.n_chains}, draws={self.n_draws}, variables=[{names}]{more})"
 
 
-def _concat(parts: list[Mapping[str, np.ndarray]], template: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
-    if not parts:
-        return {} if template is None else {k: v[:, :0] for k, v in template.items()}
-    return {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
-
-
 def trace_from_batches(batches: Iterable, model, attrs: Mapping[str, object] | None = None) -> Trace:
     """Assemble a Trace from ``sample_stream`` batches (any prefix of them is a valid trace)."""
-    warm_d, warm_s, samp_d, samp_s = [], [], [], []
+    from exmc.collect import Collector
+
+    collector = Collector()
     for batch in batches:
-        (warm_d if batch.phase == "warmup" else samp_d).append(batch.draws)
-        (warm_s if batch.phase == "warmup" else samp_s).append(batch.stats)
-    template_d = (warm_d or samp_d or [None])[0]
-    template_s = (warm_s or samp_s or [None])[0]
+        collector.add(batch)
+    return trace_from_arrays(collector.arrays(), model, attrs)
+
+
+def trace_from_arrays(arrays: Mapping[str, Mapping[str, np.ndarray]], model, attrs=None) -> Trace:
+    """A Trace of ``model`` from its four (chain, draw) groups (``exmc.collect``), with the
+    observed data, the rewrite report and the model's fingerprint."""
+    from exmc.fingerprint import fingerprint
+
     return Trace(
-        posterior=_concat(samp_d, template_d),
-        sample_stats=_concat(samp_s, template_s),
-        warmup_posterior=_concat(warm_d, template_d),
-        warmup_sample_stats=_concat(warm_s, template_s),
+        **arrays,
         observed_data={o.name: np.asarray(o.data) for o in model.source_ir.observations.values()},
         rewrites=model.rewrites,
         auxiliary=model.auxiliary,
-        attrs=dict(attrs or {}),
+        attrs={**(attrs or {}), "model_fingerprint": fingerprint(model.source_ir)},
     )
 
 
@@ -131,13 +129,20 @@ def concat(a: Trace, b: Trace, dim: str = "chain") -> Trace:
     """Join two traces of the same model: ``dim="chain"`` puts b's chains after a's (equal
     draw counts), ``dim="draw"`` appends b's draws to a's (equal chain counts; e.g. a run
     continued with ``resume``). Every (chain, draw) group present in either trace must be in
-    both; observed data, rewrites and auxiliary variables must agree. Attributes that differ
+    both; the models' fingerprints (``attrs["model_fingerprint"]``, when both traces have
+    one: ``exmc.fingerprint``), observed data, rewrites and auxiliary variables must agree. Attributes that differ
     (e.g. the seed) become the list [a's, b's]."""
     if not isinstance(a, Trace) or not isinstance(b, Trace):
         raise E.ExmcError(None, f"concat expects two exmc.Trace, got {type(a).__name__} and {type(b).__name__}")
     if dim not in ("chain", "draw"):
         raise E.SettingsError(None, f"dim must be 'chain' or 'draw', got {dim!r}")
     axis = 0 if dim == "chain" else 1
+    mine, theirs = a.attrs.get("model_fingerprint"), b.attrs.get("model_fingerprint")
+    if mine is not None and theirs is not None and mine != theirs:
+        raise E.ExmcError(
+            None, "concat: the traces come from different models (their model fingerprints differ: the "
+            "structure, a distribution or a constant such as a prior's scale is not the same)"
+        )
     if set(a.observed_data) != set(b.observed_data) or not all(
         np.array_equal(a.observed_data[k], b.observed_data[k]) for k in a.observed_data
     ):

@@ -10,12 +10,15 @@ from typing import Iterator, Mapping
 from exmc import errors as E
 from exmc.compile.model import CompiledModel, compile_model
 from exmc.diagnostics.checks import warn_about
+from exmc.fingerprint import fingerprint
 from exmc.ir.ir import IR
 from exmc.ir.nodes import RV
 from exmc.sampler.chunk import METRICS
+from exmc.collect import Collector
+from exmc.sampler import interrupt
 from exmc.sampler.driver import Batch, SamplerState, run_chains
 from exmc.sampler.progress import ProgressBar
-from exmc.trace import Trace, trace_from_batches
+from exmc.trace import Trace, trace_from_arrays
 
 DEFAULT_METRIC = "nutpie"  # more ESS per gradient on the benchmark set: DECISIONS 19
 MAX_TREEDEPTH = 30  # 2**30 leapfrog steps a draw; the leaf counters have room for it
@@ -48,7 +51,11 @@ def _resumed_model(ir, resume) -> CompiledModel:
         return model
     if isinstance(ir, IR) and any(e[1] is model for key, e in _compiled.items() if key[0] == id(ir) and e[0]() is ir):
         return model
-    raise E.SettingsError(None, "resume: the state comes from sampling another model")
+    # the same model built again (another cell, another IR object): its fingerprint says so
+    if isinstance(ir, IR) and fingerprint(ir) == fingerprint(model.source_ir):
+        return model
+    raise E.SettingsError(None, "resume: the state comes from sampling another model "
+                                "(its structure, distributions or constants differ)")
 
 
 def _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values, metric) -> None:
@@ -69,6 +76,12 @@ def _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, ini
         raise E.SettingsError(None, f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
     if init_values is not None and not isinstance(init_values, Mapping):
         raise E.SettingsError(None, f"init_values must be a dict of rv name -> value, got {type(init_values).__name__}")
+
+
+def _plain_ints(*values) -> tuple[int, ...]:
+    """numpy integers (np.int64(3)) as Python ints: the seed's 64-bit arithmetic and the
+    trace's JSON attributes need them."""
+    return tuple(int(v) for v in values)
 
 
 def sample_stream(
@@ -97,6 +110,9 @@ def sample_stream(
     the other settings come from the state. The draws equal those of one longer run.
     """
     _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values, metric)
+    draws, tune, chains, seed, max_treedepth = _plain_ints(draws, tune, chains, seed, max_treedepth)
+    if resume is None and draws == 0 and tune == 0:
+        raise E.SettingsError(None, "draws and tune are both 0: there is nothing to sample")
     if resume is not None:
         model = _resumed_model(ir, resume)
     else:
@@ -137,6 +153,8 @@ def sample(
     metric: str = DEFAULT_METRIC,
     noncenter: str | bool = "auto",
     resume: SamplerState | None = None,
+    *,
+    checks: bool = True,
 ) -> Trace:
     """Sample the posterior of ``ir`` with NUTS and Stan's three-phase warmup.
 
@@ -145,7 +163,7 @@ def sample(
     ir : the model (an IR, or a CompiledModel to skip compilation).
     draws, tune : sampling and warmup iterations per chain.
     chains : chains, run concurrently from one compilation.
-    seed : the same seed gives the same trace, chain by chain.
+    seed : the same seed gives the same trace, chain by chain (a Python or numpy integer).
     init_values : constrained starting values for some free rvs, by name.
     target_accept : the acceptance statistic the step size is tuned to.
     max_treedepth : at most 2**max_treedepth leapfrog steps per draw.
@@ -158,33 +176,55 @@ def sample(
         CompiledModel (see ``compile_model``).
     resume : a ``Batch.state`` from ``sample_stream``: continue those chains with ``draws``
         more draws, no new warmup (see ``sample_stream``).
+    checks : run the post-sampling checks (below); False skips them (their cost grows with
+        the trace: about a second per 10**7 stored values, in bounded memory).
 
-    Returns a ``Trace``. KeyboardInterrupt keeps every draw made so far as a shorter trace.
-    Problems a Stan or PyMC user would be warned of (divergences, saturated trees, low E-BFMI,
-    R-hat > 1.01, low ESS) are ``exmc.SamplingWarning`` s (``exmc.diagnostics.checks``).
+    Returns a ``Trace``. Draws are copied into arrays allocated once per phase, so memory
+    grows with the draws kept (decision 36). KeyboardInterrupt (Ctrl-C) stops the run after
+    the chunk in progress and keeps every draw made so far as a shorter trace; pressing it
+    again cannot lose them (``exmc.sampler.interrupt``). Problems a Stan or PyMC user would
+    be warned of (divergences, saturated trees, low E-BFMI, R-hat > 1.01, low ESS) are
+    ``exmc.SamplingWarning`` s (``exmc.diagnostics.checks``).
     """
+    if not isinstance(checks, bool):
+        raise E.SettingsError(None, f"checks must be True or False, got {checks!r}")
     model = _model(ir, noncenter) if resume is None else _resumed_model(ir, resume)
-    received: list[Batch] = []
-    stream = sample_stream(
-        model, draws, tune, chains, seed, init_values, target_accept, max_treedepth, progressbar, metric,
-        resume=resume,
-    )
-    try:
-        for batch in stream:
-            received.append(batch)
-    except KeyboardInterrupt:
-        kept = sum(b.n for b in received if b.phase == "sampling")
-        warnings.warn(f"sampling interrupted: the trace keeps the {kept} draws per chain made so far", stacklevel=2)
-    finally:
-        stream.close()
-    if resume is not None:
-        tune, chains, seed, metric = resume.tune, resume.chains, resume.seed, resume.metric
-        target_accept, max_treedepth = resume.target_accept, resume.max_treedepth
-    trace = trace_from_batches(
-        received, model,
-        attrs={"draws": draws, "tune": tune, "chains": chains, "seed": seed, "target_accept": target_accept,
-               "max_treedepth": max_treedepth, "metric": metric, "noncenter": noncenter},
-    )
-    source = model.source_ir
-    warn_about(trace, stacklevel=2, variables={n.name for n in source.nodes if isinstance(n, RV)} - set(source.observations))
+    collector = Collector()
+    with interrupt.Guard() as guard:
+        stream = sample_stream(
+            model, draws, tune, chains, seed, init_values, target_accept, max_treedepth, progressbar, metric,
+            resume=resume,
+        )
+        interrupted = False
+        try:
+            for batch in stream:
+                collector.add(batch)
+                guard.enter("sampling")
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            guard.enter("assembling")
+            stream.close()
+        if interrupted or guard.stop_requested:
+            warnings.warn(f"sampling interrupted: the trace keeps the {collector.drawn()} draws per chain made so far",
+                          stacklevel=2)
+        if resume is not None:
+            tune, chains, seed, metric = resume.tune, resume.chains, resume.seed, resume.metric
+            target_accept, max_treedepth = resume.target_accept, resume.max_treedepth
+        draws, tune, chains, seed, max_treedepth = _plain_ints(draws, tune, chains, seed, max_treedepth)
+        trace = trace_from_arrays(
+            collector.arrays(), model,
+            attrs={"draws": draws, "tune": tune, "chains": chains, "seed": seed,
+                   "target_accept": float(target_accept), "max_treedepth": max_treedepth, "metric": metric,
+                   "noncenter": noncenter},
+        )
+        if checks:
+            guard.enter("checking")
+            source = model.source_ir
+            try:
+                warn_about(trace, stacklevel=2,
+                           variables={n.name for n in source.nodes if isinstance(n, RV)} - set(source.observations))
+            except KeyboardInterrupt:
+                warnings.warn("the post-sampling checks were interrupted and skipped; the trace is complete",
+                              stacklevel=2)
     return trace

@@ -20,7 +20,7 @@ import numpy as np
 
 from exmc._x64 import x64
 from exmc.compile.model import CompiledModel
-from exmc.sampler import adapt, rng
+from exmc.sampler import adapt, interrupt, rng
 from exmc.sampler.chunk import STAT_NAMES, fresh_carry, make_chunk, make_init
 
 BATCH_SECONDS = 0.25
@@ -140,6 +140,10 @@ def run_chains(
         target_accept, max_treedepth, metric = resume.target_accept, resume.max_treedepth, resume.metric
     schedule = adapt.schedule_for(metric, tune)
     k = kernels(model, max_treedepth, metric)
+    # Ctrl-C under exmc.sample only asks to stop (interrupt.Guard): after a compilation,
+    # before each chain's start and before each chunk, nothing more is compiled or run
+    if interrupt.stopping():
+        return
     target = np.float64(target_accept)
     settings = dict(tune=tune, chains=chains, seed=seed, target_accept=target_accept,
                     max_treedepth=max_treedepth, metric=metric)
@@ -161,7 +165,11 @@ def run_chains(
         return carries["last"]
 
     if resume is None:
-        carries = [start(c) for c in range(chains)]
+        carries = []
+        for c in range(chains):
+            if interrupt.stopping():
+                return
+            carries.append(start(c))
         done, drawn_before = 0, 0
     else:
         carries, done, drawn_before = list(resume.carries), resume.iterations, resume.draws_done
@@ -175,7 +183,7 @@ def run_chains(
     total_iterations = tune + drawn_before + draws
     n = min(FIRST_CHUNK, k.length)
     with ThreadPoolExecutor(max_workers=chains, thread_name_prefix="exmc-chain") as pool:
-        while done < total_iterations:
+        while done < total_iterations and not interrupt.stopping():
             phase_end = tune if done < tune else total_iterations
             n = max(1, min(n, phase_end - done, k.length))
             started = time.perf_counter()
@@ -192,9 +200,12 @@ def run_chains(
             with x64(True):
                 values = k.values(tuple(r[1]["q"] for r in results))
             warm = done < tune
-            # Slice on the host: slicing device arrays by a varying n would compile each n.
-            draws_out = {name: np.asarray(v)[:, :n] for name, v in values.items()}
+            # Slice on the host (slicing device arrays by a varying n would compile each n) and
+            # copy: a batch owns exactly its n draws, never a view that would keep the chunk's
+            # whole output buffer (chains x buffer length x dim) alive as long as the batch
+            draws_out = {name: np.array(np.asarray(v)[:, :n]) for name, v in values.items()}
             stats = {s: np.stack([np.asarray(r[1][s])[:n] for r in results]) for s in STAT_NAMES}
+            del values, results
             done += n
             yield Batch(
                 phase="warmup" if warm else "sampling",

@@ -55,7 +55,8 @@ def normal(seed, counter, shape: tuple[int, ...], dtype):
 def host_mix(seed: int, counter: int) -> np.uint64:
     """``mix`` on the host, for chain seeds (no compilation)."""
     mask = (1 << 64) - 1
-    z = (seed + (counter + 1) * GOLDEN) & mask
+    # Python ints: numpy integers (a seed of np.int64(3)) would overflow in this arithmetic
+    z = (int(seed) + (int(counter) + 1) * GOLDEN) & mask
     z = ((z ^ (z >> 30)) * MIX1) & mask
     z = ((z ^ (z >> 27)) * MIX2) & mask
     return np.uint64(z ^ (z >> 31))
