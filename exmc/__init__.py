@@ -35,6 +35,7 @@ from exmc.errors import (
     ParameterError,
     SamplingWarning,
     ShapeError,
+    TraceFileError,
     TransformError,
     UnknownReferenceError,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "ObservationError",
     "DeterministicError",
     "TransformError",
+    "TraceFileError",
     "InitializationError",
     "SettingsError",
 ]

@@ -77,6 +77,15 @@ class SettingsError(ExmcError):
     """A sampler setting out of range (draws, chains, target_accept, ...)."""
 
 
+class TraceFileError(ExmcError):
+    """A trace file that cannot be written or read: the path and the reason (``err.path``).
+    A failed save leaves any earlier file at that path as it was."""
+
+    def __init__(self, path: str, problem: str):
+        self.path = path
+        super().__init__(None, f"trace file {path!r}: {problem}")
+
+
 class SamplingWarning(UserWarning):
     """A run whose draws should not be trusted as they are: divergences, saturated trees, low
     E-BFMI, R-hat above 1.01 or too few effective draws (``exmc.diagnostics.checks``).

@@ -10,8 +10,10 @@ values and dtype exactly (bool ``diverging``, int ``tree_depth``, float64 draws)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 from typing import Mapping
 
 import numpy as np
@@ -21,7 +23,8 @@ from exmc.ir.nodes import Rewrite, frozen_params
 from exmc.trace import DRAW_GROUPS, GROUPS, Trace
 
 FORMAT = "exmc-trace"
-VERSION = 1
+VERSION = 2  # 2: a SHA-256 digest of the content (exmc_checksum) and Fletcher-32 on arrays
+DIGEST_VERSION = b"exmc-trace-digest-1"
 # Exmc's statistic names -> ArviZ's (the others are the same in both)
 ARVIZ_STATS = {"accept_prob": "acceptance_rate"}
 EXMC_STATS = {v: k for k, v in ARVIZ_STATS.items()}
@@ -94,54 +97,177 @@ def _rewrites_from_json(text: str) -> tuple[Rewrite, ...]:
     )
 
 
-def save(trace: Trace, path) -> None:
-    """Write ``trace`` to ``path`` (netCDF-4). ``exmc.load_trace(path)`` gives it back exactly."""
+def _checked_arrays(trace: Trace, groups) -> dict[str, dict[str, np.ndarray]]:
+    """Every group's arrays, refusing what netCDF cannot hold exactly."""
+    out = {}
+    for group in groups:
+        values = {}
+        for name, value in getattr(trace, group).items():
+            array = np.asarray(value)
+            if array.dtype.kind not in "biufc":  # objects would be cast (to int64), strings lost
+                raise E.ExmcError(
+                    name, f"save: {group} array '{name}' has dtype {array.dtype}; a trace holds numbers "
+                    "(bool, int, float, complex): convert it first"
+                )
+            values[name] = array
+        out[group] = values
+    return out
+
+
+def _digest(meta: Mapping[str, str], contents: Mapping[str, Mapping[str, np.ndarray]]) -> str:
+    """SHA-256 of the trace's content: the metadata, then each group's arrays (name, dtype,
+    shape, bytes) in order. Stored at save and checked at load, it catches corruption where
+    HDF5's own Fletcher-32 checksums do not reach (attributes, scalars, empty arrays)."""
+    digest = hashlib.sha256(DIGEST_VERSION)
+    for key in sorted(meta):
+        if key != "exmc_checksum":
+            _update(digest, key.encode(), str(meta[key]).encode())
+    for group, values in contents.items():
+        _update(digest, group.encode(), str(len(values)).encode())
+        for name, array in values.items():
+            array = np.ascontiguousarray(array)
+            _update(digest, name.encode(), f"{array.dtype.str}{array.shape}".encode())
+            digest.update(memoryview(array.reshape(-1)).cast("B"))
+    return "sha256:" + digest.hexdigest()
+
+
+def _update(digest, *parts: bytes) -> None:
+    for part in parts:  # length-prefixed: no two different contents stream alike
+        digest.update(len(part).to_bytes(8, "little") + part)
+
+
+def _write(path: str, meta: dict[str, str], contents: Mapping[str, Mapping[str, np.ndarray]]) -> None:
     import xarray as xr
 
-    if not isinstance(trace, Trace):
-        raise E.ExmcError(None, f"save expects an exmc.Trace, got {type(trace).__name__}")
-    try:
-        attrs_json = json.dumps(trace.attrs)
-    except TypeError as err:
-        raise E.ExmcError(None, f"trace.attrs must hold plain values (numbers, strings, lists): {err}") from None
-    groups = trace.groups()
-    order = {g: list(getattr(trace, g)) for g in groups}
-    root = xr.Dataset(attrs={
-        "exmc_format": FORMAT,
-        "exmc_format_version": VERSION,
-        "exmc_groups": json.dumps(groups),
-        "exmc_variables": json.dumps(order),
-        "exmc_rewrites": _rewrites_to_json(trace.rewrites),
-        "exmc_auxiliary": json.dumps(trace.auxiliary),
-        "exmc_attrs": attrs_json,
-    })
-    path = os.fspath(path)
-    root.to_netcdf(path, mode="w", engine="h5netcdf")
-    for group in groups:
-        values = _renamed(group, getattr(trace, group), ARVIZ_STATS)
-        data_vars = {k: (_dims(k, np.asarray(v), group), np.asarray(v)) for k, v in values.items()}
+    xr.Dataset(attrs=meta).to_netcdf(path, mode="w", engine="h5netcdf")
+    for group, arrays in contents.items():
+        values = _renamed(group, arrays, ARVIZ_STATS)
+        data_vars = {k: (_dims(k, v, group), v) for k, v in values.items()}
         coords = {}
         if group in DRAW_GROUPS:
             first = next(iter(values.values()))
             coords = {"chain": np.arange(first.shape[0]), "draw": np.arange(first.shape[1])}
-        xr.Dataset(data_vars, coords=coords).to_netcdf(path, mode="a", group=group, engine="h5netcdf")
+        # HDF5's Fletcher-32 filter on every chunked (non-empty, non-scalar) array
+        encoding = {k: {"fletcher32": True} for k, v in values.items() if v.ndim and v.size}
+        xr.Dataset(data_vars, coords=coords).to_netcdf(
+            path, mode="a", group=group, engine="h5netcdf", encoding=encoding
+        )
+
+
+def _sync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _file_mode(path: str) -> int:
+    """The mode the file would have if opened plainly: the old file's, or 0o666 less the umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def save(trace: Trace, path) -> None:
+    """Write ``trace`` to ``path`` (netCDF-4). ``exmc.load_trace(path)`` gives it back exactly.
+
+    Atomic: the file is written under a temporary name in the same folder, flushed to disk
+    and renamed over ``path``, so a failure (a full disk, Ctrl-C) leaves any earlier file at
+    ``path`` intact. Arrays carry HDF5's Fletcher-32 checksums and the whole content a SHA-256
+    digest, so corruption is detected at load. Any failure is an ``exmc.TraceFileError``.
+    """
+    if not isinstance(trace, Trace):
+        raise E.ExmcError(None, f"save expects an exmc.Trace, got {type(trace).__name__}")
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise E.ExmcError(None, f"save expects a file path, got {type(path).__name__}") from None
+    try:
+        attrs_json = json.dumps(trace.attrs)
+    except (TypeError, ValueError) as err:
+        raise E.ExmcError(None, f"trace.attrs must hold plain values (numbers, strings, lists): {err}") from None
+    groups = trace.groups()
+    contents = _checked_arrays(trace, groups)
+    meta = {
+        "exmc_format": FORMAT,
+        "exmc_format_version": VERSION,
+        "exmc_groups": json.dumps(groups),
+        "exmc_variables": json.dumps({g: list(contents[g]) for g in groups}),
+        "exmc_rewrites": _rewrites_to_json(trace.rewrites),
+        "exmc_auxiliary": json.dumps(trace.auxiliary),
+        "exmc_attrs": attrs_json,
+    }
+    meta["exmc_checksum"] = _digest(meta, contents)
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise E.TraceFileError(path, "is a folder; give a file name")
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+    except OSError as err:
+        raise E.TraceFileError(path, f"cannot write in {folder!r}: {err.strerror or err}") from None
+    try:
+        _write(temporary, meta, contents)
+        _sync(temporary)
+        os.chmod(temporary, _file_mode(path))
+        os.replace(temporary, path)
+    except BaseException as err:
+        try:
+            os.remove(temporary)
+        except OSError:
+            pass
+        if isinstance(err, Exception):
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            raise E.TraceFileError(
+                path, f"could not be saved ({type(err).__name__}: {reason}); any earlier file there is unchanged"
+            ) from err
+        raise
+    try:  # the rename itself reaches the disk with the folder's entry
+        _sync(folder)
+    except OSError:
+        pass
 
 
 def load_trace(path) -> Trace:
     """Read a trace written by ``trace.save(path)``: every group, the rewrite report, the
-    auxiliary variables and the settings, values and dtypes exactly as saved."""
+    auxiliary variables and the settings, values and dtypes exactly as saved.
+
+    Raises ``exmc.TraceFileError`` naming the file and the problem if it is missing,
+    unreadable, not an Exmc trace, or damaged (a checksum does not match)."""
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise E.ExmcError(None, f"load_trace expects a file path, got {type(path).__name__}") from None
+    if not os.path.exists(path):
+        raise E.TraceFileError(path, "no file there")
+    if os.path.isdir(path):
+        raise E.TraceFileError(path, "is a folder, not a trace file")
+    try:
+        return _load(path)
+    except E.TraceFileError:
+        raise
+    except PermissionError as err:
+        raise E.TraceFileError(path, f"cannot be read: {err.strerror}") from None
+    except Exception as err:  # h5py, xarray and json report damage in many types; all mean the same
+        raise E.TraceFileError(
+            path, f"is damaged or not a complete Exmc trace ({type(err).__name__}: {err})"
+        ) from err
+
+
+def _load(path: str) -> Trace:
     import xarray as xr
 
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise E.ExmcError(None, f"load_trace: no file at {path!r}")
     try:
         with xr.open_dataset(path, engine="h5netcdf") as root:
             meta = dict(root.attrs)
     except (OSError, ValueError) as err:
-        raise E.ExmcError(None, f"load_trace: {path!r} is not a netCDF trace file ({err})") from None
+        raise E.TraceFileError(path, f"is not a netCDF trace file ({err})") from None
     if meta.get("exmc_format") != FORMAT:
-        raise E.ExmcError(None, f"load_trace: {path!r} was not written by exmc's trace.save")
+        raise E.TraceFileError(path, "was not written by exmc's trace.save")
     order = json.loads(meta["exmc_variables"])
     contents: dict[str, dict[str, np.ndarray]] = {}
     for group in json.loads(meta["exmc_groups"]):
@@ -149,6 +275,11 @@ def load_trace(path) -> Trace:
             values = {k: np.array(ds[ARVIZ_STATS.get(k, k) if group in _STAT_GROUPS else k].values)
                       for k in order[group]}
         contents[group] = values
+    stored = meta.get("exmc_checksum")
+    if stored is None and int(meta.get("exmc_format_version", 1)) >= 2:
+        raise E.TraceFileError(path, "has lost its checksum: the file is damaged")
+    if stored is not None and stored != _digest(meta, contents):
+        raise E.TraceFileError(path, "is damaged: its content does not match the checksum written with it")
     return Trace(
         posterior=contents.get("posterior", {}),
         sample_stats=contents.get("sample_stats", {}),

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 SCALES = {"log": 1.0, "negative_log": -1.0, "deviance": -2.0}
 WAIC_VARIANCE_LIMIT = 0.4
+MIN_LOO_DRAWS = 11  # the first S with 1 - 1 / log10(S) > 0: a Pareto k threshold that means something
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,11 @@ def loo(trace: Trace, model=None, *, var_name: str | None = None, reff: float | 
     scale_value = _scale(scale)
     ll, var_name = _log_likelihood(trace, model, var_name)
     n_data, n_samples = ll.shape
+    if n_samples < MIN_LOO_DRAWS:
+        raise E.ExmcError(
+            var_name, f"PSIS-LOO needs at least {MIN_LOO_DRAWS} draws in all (at fewer its Pareto k threshold, "
+            f"1 - 1 / log10(draws), is not positive and no tail can be fitted); the trace has {n_samples}"
+        )
     reff = relative_efficiency(trace) if reff is None else float(reff)
     log_weights, k = psis(-ll, reff)
     log_weights += ll

@@ -24,13 +24,33 @@ def labels(name: str, shape: tuple[int, ...]) -> list[str]:
     return [f"{name}[{', '.join(map(str, index))}]" for index in np.ndindex(*shape)]
 
 
+BLOCK_VALUES = 2**20  # draws (8 MiB of float64) per block of quantities: decision 37
+
+
+def quantity_blocks(n_quantities: int, per_quantity: int, block_values: int = BLOCK_VALUES):
+    """Slices of the quantities, each holding about ``block_values`` draws (at least one quantity)."""
+    size = max(1, block_values // max(per_quantity, 1))
+    return [slice(start, min(start + size, n_quantities)) for start in range(0, n_quantities, size)]
+
+
 def diagnostics_table(x: np.ndarray, hdi_prob: float = 0.94) -> dict[str, np.ndarray]:
     """Every summary column for the quantities of ``x`` (V, chain, draw).
 
-    The rank-normalised split chains and the ESS of the five series that need one (bulk,
-    both tail indicators, the draws, their squared deviations) are computed once each, the
-    ESS in one batch: this is what keeps a 4 x 1000 x 100 summary fast.
+    Every column is a function of one quantity's draws, so the quantities are taken in
+    blocks of about ``BLOCK_VALUES`` draws: the work arrays (sorted draws, ranks, split and
+    indicator series, spectra: some fifteen times their block) stay a constant size however
+    large ``x`` is, and the results are exactly those of one pass over everything.
     """
+    blocks = [_table(x[part], hdi_prob) for part in quantity_blocks(x.shape[0], x.shape[1] * x.shape[2])]
+    if not blocks:
+        return _table(x, hdi_prob)
+    return {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
+
+
+def _table(x: np.ndarray, hdi_prob: float) -> dict[str, np.ndarray]:
+    """``diagnostics_table`` of one block. The rank-normalised split chains and the ESS of the
+    five series that need one (bulk, both tail indicators, the draws, their squared
+    deviations) are computed once each, the ESS in one batch."""
     n_cols, m, n = x.shape
     alpha = 1.0 - hdi_prob
     pooled = x.reshape(n_cols, -1)
@@ -103,6 +123,8 @@ def summary(
         values = np.asarray(draws[name], dtype=np.float64)
         if values.ndim < 2:
             raise E.ShapeError(name, f"summary expects (chain, draw, ...) draws, got shape {values.shape}")
+        if values.shape[0] * values.shape[1] == 0:
+            raise E.ExmcError(name, f"summary: the trace's {group} has no draws of '{name}' (shape {values.shape})")
         blocks.append(np.moveaxis(values.reshape(values.shape[0], values.shape[1], -1), 2, 0))
         rows += labels(name, values.shape[2:])
     if not blocks:

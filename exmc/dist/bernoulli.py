@@ -54,8 +54,13 @@ class Binomial(Distribution):
         log_choose = gammaln(n + 1.0) - gammaln(x + 1.0) - gammaln(n - x + 1.0)
         if logit_p is not None:
             # x*l - n softplus(l), without the cancellation (see Bernoulli.logp)
-            return log_choose - x * _softplus(-logit_p) - (n - x) * _softplus(logit_p)
-        return log_choose + xlogy(x, p) + xlog1py(n - x, -p)
+            value = log_choose - x * _softplus(-logit_p) - (n - x) * _softplus(logit_p)
+        else:
+            value = log_choose + xlogy(x, p) + xlog1py(n - x, -p)
+        # n from a det node is checked here, at run time: a count that is not a whole number
+        # (or is below the data) has no Binomial, so the log-density is -inf, never finite
+        valid = (n == jnp.round(n)) & (x <= n) & (n >= 0)
+        return jnp.where(valid, value, -jnp.inf)
 
     @classmethod
     def sample(cls, key, params, shape):

@@ -59,6 +59,8 @@ def _as_float_array(value, node: str, what: str, error: type[E.ExmcError]) -> np
         isinstance(value, np.ndarray) and value.dtype == np.bool_
     ):
         value = np.asarray(value, dtype=np.float64)
+    if np.iscomplexobj(value):  # float64(1+2j) would silently drop the imaginary part
+        raise error(node, f"{what} must be real numbers, got complex values")
     try:
         array = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -174,7 +176,14 @@ def obs(ir: IR, name: str, rv_name: str, data) -> IR:
             name, f"observes '{rv_name}', already observed by '{ir.observations[rv_name].name}'"
         )
     array = _as_float_array(data, name, f"observed data for '{rv_name}'", E.DataError)
-    ok = target.dist.support.contains(array, target.params)
+    try:
+        ok = target.dist.support.contains(array, target.params)
+    except ValueError:  # a bound of the support (Binomial's n) that does not broadcast to the data
+        shapes = ", ".join(f"'{k}' {np.shape(v)}" for k, v in target.params.items() if not isinstance(v, str))
+        raise E.ShapeError(
+            name, f"data of shape {array.shape} for '{rv_name}' does not broadcast with the parameters of "
+            f"{target.dist.__name__} ({shapes})"
+        ) from None
     if not np.all(ok):
         raise E.DataError(
             name,
