@@ -6,11 +6,20 @@ sampler statistics under ArviZ's names. So ``arviz.from_netcdf(path)`` reads it 
 InferenceData has no place for (the rewrite report, which variables are auxiliary, the
 settings, the variables' order) is JSON in the root group's attributes. Every array keeps its
 values and dtype exactly (bool ``diverging``, int ``tree_depth``, float64 draws).
+
+Safe to write and to read (decision 38): ``save`` writes a temporary
+file beside the target and renames it over the target only once it is complete and on disk,
+so a failed save (a full disk, a write error, Ctrl-C) leaves the earlier file as it was.
+Arrays are stored with HDF5's Fletcher-32 filter, and the file ends with a SHA-256 of every
+byte before it, checked before HDF5 parses the file: a damaged file raises, it never loads
+as different numbers (nor sends HDF5 looping on a broken B-tree). Every failure to save or
+load is an ``exmc.TraceFileError`` naming the file and the problem.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -23,8 +32,8 @@ from exmc.ir.nodes import Rewrite, frozen_params
 from exmc.trace import DRAW_GROUPS, GROUPS, Trace
 
 FORMAT = "exmc-trace"
-VERSION = 2  # 2: a SHA-256 digest of the content (exmc_checksum) and Fletcher-32 on arrays
-DIGEST_VERSION = b"exmc-trace-digest-1"
+VERSION = 2  # 2: the SHA-256 trailer and Fletcher-32 on arrays; version-1 files still load
+MAGIC = b"\nexmc-trace-sha256\n"  # then 32 bytes: SHA-256 of every byte before MAGIC
 # Exmc's statistic names -> ArviZ's (the others are the same in both)
 ARVIZ_STATS = {"accept_prob": "acceptance_rate"}
 EXMC_STATS = {v: k for k, v in ARVIZ_STATS.items()}
@@ -114,32 +123,42 @@ def _checked_arrays(trace: Trace, groups) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-def _digest(meta: Mapping[str, str], contents: Mapping[str, Mapping[str, np.ndarray]]) -> str:
-    """SHA-256 of the trace's content: the metadata, then each group's arrays (name, dtype,
-    shape, bytes) in order. Stored at save and checked at load, it catches corruption where
-    HDF5's own Fletcher-32 checksums do not reach (attributes, scalars, empty arrays)."""
-    digest = hashlib.sha256(DIGEST_VERSION)
-    for key in sorted(meta):
-        if key != "exmc_checksum":
-            _update(digest, key.encode(), str(meta[key]).encode())
-    for group, values in contents.items():
-        _update(digest, group.encode(), str(len(values)).encode())
-        for name, array in values.items():
-            array = np.ascontiguousarray(array)
-            _update(digest, name.encode(), f"{array.dtype.str}{array.shape}".encode())
-            digest.update(memoryview(array.reshape(-1)).cast("B"))
-    return "sha256:" + digest.hexdigest()
+def _file_digest(path: str, length: int | None = None) -> bytes:
+    """SHA-256 of the first ``length`` bytes of the file (all of it by default), read in blocks."""
+    digest = hashlib.sha256()
+    left = os.path.getsize(path) if length is None else length
+    with open(path, "rb") as f:
+        while left > 0:
+            block = f.read(min(left, 1 << 22))
+            if not block:
+                break
+            digest.update(block)
+            left -= len(block)
+    return digest.digest()
 
 
-def _update(digest, *parts: bytes) -> None:
-    for part in parts:  # length-prefixed: no two different contents stream alike
-        digest.update(len(part).to_bytes(8, "little") + part)
+def _verify(path: str) -> bool:
+    """Check the trailer before HDF5 parses anything (a damaged superblock or B-tree can make
+    HDF5 loop or misread); False when the file has no trailer (a version-1 file)."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        f.seek(max(size - len(MAGIC) - 32, 0))
+        tail = f.read()
+    if len(tail) < len(MAGIC) + 32 or not tail.startswith(MAGIC):
+        return False
+    if _file_digest(path, size - len(tail)) != tail[len(MAGIC):]:
+        raise E.TraceFileError(path, "is damaged: its bytes do not match the SHA-256 checksum written with them")
+    return True
 
 
-def _write(path: str, meta: dict[str, str], contents: Mapping[str, Mapping[str, np.ndarray]]) -> None:
+def _image(meta: dict[str, str], contents: Mapping[str, Mapping[str, np.ndarray]]) -> io.BytesIO:
+    """The netCDF file, built in memory. Not written by HDF5 to disk: when a write fails
+    (a full disk), h5py's close crashes the process (a segmentation fault, h5py 3 with HDF5
+    1.14), which would lose the trace being saved; plain writes of the image fail cleanly."""
     import xarray as xr
 
-    xr.Dataset(attrs=meta).to_netcdf(path, mode="w", engine="h5netcdf")
+    image = io.BytesIO()
+    xr.Dataset(attrs=meta).to_netcdf(image, mode="w", engine="h5netcdf")
     for group, arrays in contents.items():
         values = _renamed(group, arrays, ARVIZ_STATS)
         data_vars = {k: (_dims(k, v, group), v) for k, v in values.items()}
@@ -150,8 +169,20 @@ def _write(path: str, meta: dict[str, str], contents: Mapping[str, Mapping[str, 
         # HDF5's Fletcher-32 filter on every chunked (non-empty, non-scalar) array
         encoding = {k: {"fletcher32": True} for k, v in values.items() if v.ndim and v.size}
         xr.Dataset(data_vars, coords=coords).to_netcdf(
-            path, mode="a", group=group, engine="h5netcdf", encoding=encoding
+            image, mode="a", group=group, engine="h5netcdf", encoding=encoding
         )
+    return image
+
+
+def _write(path: str, meta: dict[str, str], contents: Mapping[str, Mapping[str, np.ndarray]]) -> None:
+    """The file's image, then the trailer (MAGIC and the SHA-256 of every byte before it;
+    HDF5, h5py and ArviZ ignore bytes past the end of HDF5's data), flushed to disk."""
+    image = _image(meta, contents)
+    with image.getbuffer() as view, open(path, "wb") as f:
+        f.write(view)
+        f.write(MAGIC + hashlib.sha256(view).digest())
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _sync(path: str) -> None:
@@ -177,8 +208,9 @@ def save(trace: Trace, path) -> None:
 
     Atomic: the file is written under a temporary name in the same folder, flushed to disk
     and renamed over ``path``, so a failure (a full disk, Ctrl-C) leaves any earlier file at
-    ``path`` intact. Arrays carry HDF5's Fletcher-32 checksums and the whole content a SHA-256
-    digest, so corruption is detected at load. Any failure is an ``exmc.TraceFileError``.
+    ``path`` intact. Arrays carry HDF5's Fletcher-32 checksums, and the file ends with a
+    SHA-256 of all its bytes, checked at load before HDF5 reads anything, so a damaged file is
+    an error, never different numbers. Any failure is an ``exmc.TraceFileError``.
     """
     if not isinstance(trace, Trace):
         raise E.ExmcError(None, f"save expects an exmc.Trace, got {type(trace).__name__}")
@@ -201,7 +233,6 @@ def save(trace: Trace, path) -> None:
         "exmc_auxiliary": json.dumps(trace.auxiliary),
         "exmc_attrs": attrs_json,
     }
-    meta["exmc_checksum"] = _digest(meta, contents)
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise E.TraceFileError(path, "is a folder; give a file name")
@@ -212,7 +243,6 @@ def save(trace: Trace, path) -> None:
         raise E.TraceFileError(path, f"cannot write in {folder!r}: {err.strerror or err}") from None
     try:
         _write(temporary, meta, contents)
-        _sync(temporary)
         os.chmod(temporary, _file_mode(path))
         os.replace(temporary, path)
     except BaseException as err:
@@ -261,6 +291,7 @@ def load_trace(path) -> Trace:
 def _load(path: str) -> Trace:
     import xarray as xr
 
+    sealed = _verify(path)
     try:
         with xr.open_dataset(path, engine="h5netcdf") as root:
             meta = dict(root.attrs)
@@ -275,11 +306,8 @@ def _load(path: str) -> Trace:
             values = {k: np.array(ds[ARVIZ_STATS.get(k, k) if group in _STAT_GROUPS else k].values)
                       for k in order[group]}
         contents[group] = values
-    stored = meta.get("exmc_checksum")
-    if stored is None and int(meta.get("exmc_format_version", 1)) >= 2:
-        raise E.TraceFileError(path, "has lost its checksum: the file is damaged")
-    if stored is not None and stored != _digest(meta, contents):
-        raise E.TraceFileError(path, "is damaged: its content does not match the checksum written with it")
+    if not sealed and int(meta.get("exmc_format_version", 1)) >= 2:
+        raise E.TraceFileError(path, "has lost its checksum trailer: the file is damaged or was cut short")
     return Trace(
         posterior=contents.get("posterior", {}),
         sample_stats=contents.get("sample_stats", {}),
