@@ -9,8 +9,8 @@ The digest is built from a canonical byte stream, never from ``id()`` or Python'
 version: a det node's function counts by its bytecode, constants and captured values, and
 bytecode changes between Python versions). What enters, node by node in order: the node's
 kind and every field; distributions and transforms by module and qualified name; constants
-and data by dtype, shape and bytes; functions by module, name, bytecode, constants, names,
-default arguments and the values their closures capture.
+and data by dtype, shape and bytes; functions by bytecode, constants, the names they use,
+default arguments and the values their closures capture (not where they were defined).
 """
 
 from __future__ import annotations
@@ -65,6 +65,10 @@ def _feed(digest, value, depth: int, seen: set) -> None:
         _tag(digest, type(value).__name__, str(len(value)).encode())
         for item in value:
             _feed(digest, item, depth + 1, seen)
+    elif isinstance(value, (set, frozenset)):  # iteration order follows the salted hash: sort
+        _tag(digest, "set", str(len(value)).encode())
+        for item in sorted(value, key=repr):
+            _feed(digest, item, depth + 1, seen)
     elif isinstance(value, Mapping):
         _tag(digest, "mapping", str(len(value)).encode())
         for key in sorted(value, key=repr):
@@ -102,7 +106,9 @@ def _code(digest, code: types.CodeType, depth: int, seen: set) -> None:
 
 
 def _function(digest, fn, depth: int, seen: set) -> None:
-    _tag(digest, "function", _name_of(fn).encode())
+    # not its name nor its module: the same lambda written in a notebook or in a script (a
+    # different __module__ and __qualname__) is the same model
+    _tag(digest, "function")
     if id(fn) in seen:
         return
     seen.add(id(fn))
