@@ -8,14 +8,14 @@ import weakref
 from typing import Iterator, Mapping
 
 from exmc import errors as E
+from exmc.collect import Collector
 from exmc.compile.model import CompiledModel, compile_model
 from exmc.diagnostics.checks import warn_about
 from exmc.fingerprint import fingerprint
 from exmc.ir.ir import IR
 from exmc.ir.nodes import RV
-from exmc.sampler.chunk import METRICS
-from exmc.collect import Collector
 from exmc.sampler import interrupt
+from exmc.sampler.chunk import METRICS
 from exmc.sampler.driver import Batch, SamplerState, run_chains
 from exmc.sampler.progress import ProgressBar
 from exmc.trace import Trace, trace_from_arrays
