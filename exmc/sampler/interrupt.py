@@ -11,9 +11,9 @@ in flight (``stopping()``). Per stage:
 
 - ``compiling`` (nothing drawn yet): the first press asks the run to stop once the current
   compilation returns, and nothing more is compiled or run after it (no initial points, no
-  chunk, no draw function). Interrupting XLA's compiler itself is what JAX does on a plain
-  KeyboardInterrupt, and it can leave the process to crash at exit (a segmentation fault on
-  JAX 0.10's CPU backend); so a single press waits for the compiler. A second press raises
+  chunk, no draw function). A plain KeyboardInterrupt raised while JAX compiles leaves the
+  process to crash at exit (issue 10 saw a segmentation fault at exit after Ctrl-C during
+  compilation, as with JAX alone); so a single press waits for the compiler. A second press raises
   KeyboardInterrupt at once, for a user who would rather abort: there are no draws to lose.
 - ``sampling``: every press only asks the run to stop; the chunks in flight finish (within a
   batch's time, about 0.25 s) and their draws are kept.
