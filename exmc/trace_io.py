@@ -153,8 +153,8 @@ def _verify(path: str) -> bool:
 
 def _image(meta: dict[str, str], contents: Mapping[str, Mapping[str, np.ndarray]]) -> io.BytesIO:
     """The netCDF file, built in memory. Not written by HDF5 to disk: when a write fails
-    (a full disk), h5py's close crashes the process (a segmentation fault, h5py 3 with HDF5
-    1.14), which would lose the trace being saved; plain writes of the image fail cleanly."""
+    (a full disk), h5py's close crashes the process (a segmentation fault, seen with h5py
+    3.16 and HDF5 2.0), which would lose the trace being saved; plain writes fail cleanly."""
     import xarray as xr
 
     image = io.BytesIO()
