@@ -176,8 +176,8 @@ def sample(
         CompiledModel (see ``compile_model``).
     resume : a ``Batch.state`` from ``sample_stream``: continue those chains with ``draws``
         more draws, no new warmup (see ``sample_stream``).
-    checks : run the post-sampling checks (below); False skips them (their cost grows with
-        the trace: about a second per 10**7 stored values, in bounded memory).
+    checks : run the post-sampling checks (below); False skips them (they run in bounded
+        memory; 34 s for 200,000 draws x 4 chains of a 100-d model on a shared two-core machine).
 
     Returns a ``Trace``. Draws are copied into arrays allocated once per phase, so memory
     grows with the draws kept (decision 36). KeyboardInterrupt (Ctrl-C) stops the run after
