@@ -81,7 +81,7 @@ class Coordinator:
             slow = force_slow or started - self.last_slow >= max(self.slow_interval, SLOW_FACTOR * self.slow_cost)
             if slow:
                 slow_started = time.perf_counter()
-                ops += self.display.slow_ops()
+                ops += self.display.slow_ops(every=force_slow)
                 self.slow_cost = time.perf_counter() - slow_started
                 self.last_slow = started
             size = self._emit(ops) if ops else 0
@@ -105,6 +105,15 @@ class Coordinator:
         with self.lock:
             self._emit(self.display.snapshot_ops(), snapshot=True)
 
+    def replace_display(self, display: Display) -> None:
+        """Show other variables: the new panels' state, sent whole as a snapshot (the front
+        end has rebuilt its figures from the new spec, which the widget sent first)."""
+        with self.lock:
+            self.display = display
+            self.display.fast_ops()  # every growing source starts from the store
+            ops = self.display.snapshot_ops() + self.display.slow_ops()
+            self._emit(ops, snapshot=True)
+
     def select(self, name: str, element: int) -> None:
         with self.lock:
             self.display.select(name, element)
@@ -113,7 +122,8 @@ class Coordinator:
 
     def run_flusher(self, finished: threading.Event, settled: threading.Event, on_settled: Callable[[], None]) -> None:
         """The flusher thread: flush when batches arrive, at most every ``min_interval``;
-        once ``finished`` is set, a last flush with every panel, then ``on_settled``."""
+        once ``finished`` is set, a last flush, ``on_settled``, then a flush of every panel
+        and every summary row."""
         try:
             while True:
                 self.wake.wait(timeout=0.5)
@@ -126,11 +136,17 @@ class Coordinator:
                 if finished.is_set():
                     break
                 self._guarded_flush()
-            self._guarded_flush(force_slow=True)
+            # The page learns at once that sampling ended (traces and header first); every
+            # summary row follows, which may take longer with many elements shown.
+            self._guarded_flush()
         finally:
             try:
                 on_settled()
             finally:
+                wait = self.last_flush + self.min_interval - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)  # at most 10 flushes a second, the last ones too
+                self._guarded_flush(force_slow=True)
                 settled.set()
 
     def _guarded_flush(self, force_slow: bool = False) -> None:
