@@ -28,7 +28,7 @@ PAIR_POINTS = 1000  # scatter points per pair-plot cell
 PAIR_MAX = 4  # variables in the default pair plot
 ACF_LAGS = 100
 SUMMARY_BUDGET = 0.05  # seconds of summary statistics a slow update may spend (the rest waits its turn)
-SUMMARY_MIN = 16  # ... but at least this many rows are refreshed each time
+SUMMARY_MIN = 4  # ... but at least this many rows are refreshed each time
 
 
 @dataclass
@@ -84,6 +84,7 @@ class Display:
         self.summary: dict[str, dict[str, float]] = {}
         self.summary_next = 0  # the first element of the next slice
         self.summary_rate = 0.0  # elements a second the last slice took (0: not measured)
+        self.summary_n: dict[str, int] = {}  # label -> sampling draws its row was computed from
 
     # The spec the front end builds its figures from.
     def spec(self) -> dict[str, object]:
@@ -184,9 +185,15 @@ class Display:
         x = np.stack([self.store.values("sampling", n, k) for n, k in chosen], axis=2)
         labels = [self.labels[n][k] for n, k in chosen]
         self.summary.update(prepare.summary_table(labels, x)["stats"])
+        self.summary_n.update(dict.fromkeys(labels, self.store.n("sampling")))
         took = time.perf_counter() - started
         self.summary_rate = count / took if took > 0 else 0.0
         self.summary_next = (start + count) % total
+
+    def summary_stale(self) -> int:
+        """How many summary rows were computed from fewer draws than the store holds."""
+        n = self.store.n("sampling")
+        return sum(self.summary_n.get(self.labels[name][k]) != n for name, k in self.all) if n else 0
 
     def _table_forest(self, every: bool = True) -> list[dict]:
         self._summary_slice(every)

@@ -66,9 +66,11 @@ class Coordinator:
         self.wake.set()
 
     # The flusher's side.
-    def flush(self, force_slow: bool = False) -> int:
+    def flush(self, force_slow: bool = False, every: bool | None = None) -> int:
         """Drain the queue into the store and send what changed; returns the number of
-        batches coalesced."""
+        batches coalesced. ``force_slow``: the slow panels too, with every summary row
+        (``every``, default ``force_slow``) or the next slice of them."""
+        every = force_slow if every is None else every
         with self.lock:
             started = time.perf_counter()
             taken, oldest = 0, None
@@ -81,7 +83,7 @@ class Coordinator:
             slow = force_slow or started - self.last_slow >= max(self.slow_interval, SLOW_FACTOR * self.slow_cost)
             if slow:
                 slow_started = time.perf_counter()
-                ops += self.display.slow_ops(every=force_slow)
+                ops += self.display.slow_ops(every=every)
                 self.slow_cost = time.perf_counter() - slow_started
                 self.last_slow = started
             size = self._emit(ops) if ops else 0
@@ -143,17 +145,22 @@ class Coordinator:
             try:
                 on_settled()
             finally:
-                wait = self.last_flush + self.min_interval - time.perf_counter()
-                if wait > 0:
-                    time.sleep(wait)  # at most 10 flushes a second, the last ones too
-                self._guarded_flush(force_slow=True)
+                # every summary row from every draw, a time-budgeted slice a flush, so that
+                # no single update grows with the number of elements shown
+                for _ in range(len(self.display.all) + 1):
+                    wait = self.last_flush + self.min_interval - time.perf_counter()
+                    if wait > 0:
+                        time.sleep(wait)  # at most 10 flushes a second, the last ones too
+                    self._guarded_flush(force_slow=True, every=False)
+                    if self.failure is not None or not self.display.summary_stale():
+                        break
                 settled.set()
 
-    def _guarded_flush(self, force_slow: bool = False) -> None:
+    def _guarded_flush(self, force_slow: bool = False, every: bool | None = None) -> None:
         # A failing panel must neither stop the sampler nor leave ``wait()`` hanging: the
         # error is kept (and shown in the header) and the next flush tries again.
         try:
-            self.flush(force_slow)
+            self.flush(force_slow, every)
         except Exception as error:
             self.failure = error
 
