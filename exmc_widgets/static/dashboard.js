@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 00f9605aea629ebc2147c902617732d58892ade9ad85bdc850ddbeb82b4622d0 */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 8a22f563c0cf82d00835baa18b89069af08a86b733cc89e28211c3dfc60a617c */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -353,7 +353,7 @@ function forestFigure(B, spec, sources) {
 function histogramFigure(B, spec, name, sources) {
   const { palette } = spec;
   const fig = makeFigure(B, palette, { width: 220, height: 170, title: "posterior" });
-  fig.xaxis.ticker.desired_num_ticks = 4;
+  for (const axis of fig.below) axis.ticker.desired_num_ticks = 4;
   const hist = source(B, sources, `hist/${name}`, ["left", "right", "top"]);
   fig.quad({
     left: { field: "left" },
