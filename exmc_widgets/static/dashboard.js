@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 8a22f563c0cf82d00835baa18b89069af08a86b733cc89e28211c3dfc60a617c */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: d69940baa4c17daa9a55638e7faff8663250f7b274a1f8120554641652be7bf8 */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -634,6 +634,12 @@ function variableHead(model, variable, disposers) {
     disposers.push(() => model.off("change:selection", sync));
     head.append(menu.root);
   }
+  if (variable.note) {
+    const note = document.createElement("span");
+    note.className = "exmc-note";
+    note.textContent = variable.note;
+    head.append(note);
+  }
   return head;
 }
 function legend(spec, onWarmup) {
@@ -668,7 +674,8 @@ function buildView(B, model, spec, root) {
     for (const t of traces) t.follow(showWarmup);
   };
   const picker = section("exmc-variables");
-  picker.append(variablePicker(model, spec), legend(spec, (on) => {
+  if ((spec.available ?? []).length > 0) picker.append(variablePicker(model, spec));
+  picker.append(legend(spec, (on) => {
     showWarmup = on;
     follow();
   }));

@@ -41,6 +41,12 @@ function variableHead(model, variable, disposers) {
     disposers.push(() => model.off("change:selection", sync));
     head.append(menu.root);
   }
+  if (variable.note) {
+    const note = document.createElement("span");
+    note.className = "exmc-note";
+    note.textContent = variable.note;
+    head.append(note);
+  }
   return head;
 }
 
@@ -77,7 +83,9 @@ export function buildView(B, model, spec, root) {
   const follow = () => { for (const t of traces) t.follow(showWarmup); };
 
   const picker = section("exmc-variables");
-  picker.append(variablePicker(model, spec), legend(spec, (on) => { showWarmup = on; follow(); }));
+  // the picker only where a kernel can compute other variables (not in a saved page)
+  if ((spec.available ?? []).length > 0) picker.append(variablePicker(model, spec));
+  picker.append(legend(spec, (on) => { showWarmup = on; follow(); }));
 
   const top = section("exmc-top");
   const summaryBox = section("exmc-summary-box", "summary");
