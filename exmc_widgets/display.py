@@ -28,6 +28,7 @@ PAIR_POINTS = 1000  # scatter points per pair-plot cell
 PAIR_MAX = 4  # variables in the default pair plot
 ACF_LAGS = 100
 SUMMARY_BUDGET = 0.05  # seconds of summary statistics a slow update may spend (the rest waits its turn)
+FINAL_SUMMARY_BUDGET = 0.2  # ... once sampling has ended, each of the updates that finish the table
 SUMMARY_MIN = 4  # ... but at least this many rows are refreshed each time
 
 
@@ -84,6 +85,7 @@ class Display:
         self.summary: dict[str, dict[str, float]] = {}
         self.summary_next = 0  # the first element of the next slice
         self.summary_rate = 0.0  # elements a second the last slice took (0: not measured)
+        self.summary_budget = SUMMARY_BUDGET
         self.summary_n: dict[str, int] = {}  # label -> sampling draws its row was computed from
 
     # The spec the front end builds its figures from.
@@ -151,6 +153,13 @@ class Display:
         ]
 
     # Recomputed sources.
+    @property
+    def slow_phase(self) -> str:
+        """The draws the recomputed panels describe: the sampling draws, or while there are
+        none yet the warmup draws so far (so that every panel shows something from the first
+        batch on; the header says which phase it is)."""
+        return "sampling" if self.store.n("sampling") > 0 else "warmup"
+
     def slow_ops(self, rows_only: list[str] | None = None, every: bool = True) -> list[dict]:
         """Histograms, autocorrelations and rank plots of each row's element, then (unless
         ``rows_only`` names the rows to redo) the summary table, forest, pair and energy plots.
@@ -158,7 +167,7 @@ class Display:
         that an update's cost does not grow with the number of elements shown."""
         ops = []
         for name in rows_only if rows_only is not None else self.store.shapes:
-            x = self.store.values("sampling", name, self.selection[name])
+            x = self.store.values(self.slow_phase, name, self.selection[name])
             ops.append(replace_op(f"hist/{name}", prepare.histogram(x)))
             ops.append(replace_op(f"acf/{name}", prepare.autocorrelation(x, ACF_LAGS)))
             ops.append(replace_op(f"rank/{name}", prepare.rank_histogram(x)))
@@ -173,27 +182,29 @@ class Display:
         slice, as many as ``SUMMARY_BUDGET`` seconds allow at the last measured rate, going
         round the elements: with many elements shown, each row is at most a few updates old."""
         total = len(self.all)
-        if total == 0 or self.store.n("sampling") == 0:
+        if total == 0 or self.store.n(self.slow_phase) == 0:
             return
         if every:
             start, count = 0, total
         else:
-            count = max(SUMMARY_MIN, int(SUMMARY_BUDGET * self.summary_rate)) if self.summary_rate else SUMMARY_MIN
+            count = max(SUMMARY_MIN, int(self.summary_budget * self.summary_rate)) if self.summary_rate else SUMMARY_MIN
             start, count = self.summary_next % total, min(count, total)
         chosen = [self.all[(start + i) % total] for i in range(count)]
         started = time.perf_counter()
-        x = np.stack([self.store.values("sampling", n, k) for n, k in chosen], axis=2)
+        phase = self.slow_phase
+        x = np.stack([self.store.values(phase, n, k) for n, k in chosen], axis=2)
         labels = [self.labels[n][k] for n, k in chosen]
         self.summary.update(prepare.summary_table(labels, x)["stats"])
-        self.summary_n.update(dict.fromkeys(labels, self.store.n("sampling")))
+        self.summary_n.update(dict.fromkeys(labels, (phase, self.store.n(phase))))
         took = time.perf_counter() - started
         self.summary_rate = count / took if took > 0 else 0.0
         self.summary_next = (start + count) % total
 
     def summary_stale(self) -> int:
         """How many summary rows were computed from fewer draws than the store holds."""
-        n = self.store.n("sampling")
-        return sum(self.summary_n.get(self.labels[name][k]) != n for name, k in self.all) if n else 0
+        phase = self.slow_phase
+        n = (phase, self.store.n(phase))
+        return sum(self.summary_n.get(self.labels[name][k]) != n for name, k in self.all) if n[1] else 0
 
     def _table_forest(self, every: bool = True) -> list[dict]:
         self._summary_slice(every)
@@ -212,8 +223,8 @@ class Display:
 
     def _pair(self) -> list[dict]:
         ops = []
-        columns = [self.store.values("sampling", n, k) for n, k in self.pair]
-        diverging = self.store.stat("sampling", "diverging").astype(bool)
+        columns = [self.store.values(self.slow_phase, n, k) for n, k in self.pair]
+        diverging = self.store.stat(self.slow_phase, "diverging").astype(bool)
         for i, x in enumerate(columns):
             ops.append(replace_op(f"pairhist/{i}", prepare.histogram(x)))
             for j, y in enumerate(columns[:i]):
@@ -227,7 +238,7 @@ class Display:
         return ops
 
     def _energy(self) -> list[dict]:
-        plot = prepare.energy(self.store.stat("sampling", "energy"))
+        plot = prepare.energy(self.store.stat(self.slow_phase, "energy"))
         finite = plot["bfmi"][np.isfinite(plot["bfmi"])]
         text = "E-BFMI by chain: " + ", ".join(f"{b:.2f}" for b in finite) if finite.size else ""
         return [

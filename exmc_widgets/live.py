@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from exmc_widgets.display import Display
+from exmc_widgets.display import FINAL_SUMMARY_BUDGET, SUMMARY_BUDGET, Display
 from exmc_widgets.protocol import encode, ops_message
 from exmc_widgets.store import DrawStore
 
@@ -50,6 +50,7 @@ class Coordinator:
         self.lock = threading.RLock()
         self.pending: collections.deque = collections.deque()
         self.received: list = []  # every batch, in order: the trace
+        self.arrivals: list[float] = []  # each batch's arrival, wall-clock (time.time): the page's lag is measured against it
         self.wake = threading.Event()
         self.seq = 0
         self.last_flush = 0.0
@@ -61,15 +62,17 @@ class Coordinator:
     # The sampler thread's side: never blocks on the dashboard.
     def add(self, batch) -> None:
         batch_time = time.perf_counter()
+        self.arrivals.append(time.time())
         self.received.append(batch)
         self.pending.append((batch_time, batch))
         self.wake.set()
 
     # The flusher's side.
-    def flush(self, force_slow: bool = False, every: bool | None = None) -> int:
+    def flush(self, force_slow: bool = False, every: bool | None = None, final: bool = False) -> int:
         """Drain the queue into the store and send what changed; returns the number of
         batches coalesced. ``force_slow``: the slow panels too, with every summary row
-        (``every``, default ``force_slow``) or the next slice of them."""
+        (``every``, default ``force_slow``) or the next slice of them. ``final``: one of the
+        slices that finish the summary once sampling has ended (logged as such)."""
         every = force_slow if every is None else every
         with self.lock:
             started = time.perf_counter()
@@ -90,7 +93,7 @@ class Coordinator:
             if taken:
                 self._on_header()
             self.last_flush = time.perf_counter()
-            self.log.append({"time": started, "batches": taken, "ops": len(ops), "bytes": size, "slow": slow,
+            self.log.append({"time": started, "wall": time.time(), "final": final, "batches": taken, "ops": len(ops), "bytes": size, "slow": slow,
                              "seconds": self.last_flush - started,
                              "lag": (started - oldest) if oldest is not None else 0.0})
             return taken
@@ -145,22 +148,21 @@ class Coordinator:
             try:
                 on_settled()
             finally:
-                # every summary row from every draw, a time-budgeted slice a flush, so that
-                # no single update grows with the number of elements shown
+                # every summary row from every draw, in time-budgeted slices sent back to
+                # back (the sampler is done; no single update grows with the elements shown)
+                self.display.summary_budget = FINAL_SUMMARY_BUDGET
                 for _ in range(len(self.display.all) + 1):
-                    wait = self.last_flush + self.min_interval - time.perf_counter()
-                    if wait > 0:
-                        time.sleep(wait)  # at most 10 flushes a second, the last ones too
-                    self._guarded_flush(force_slow=True, every=False)
+                    self._guarded_flush(force_slow=True, every=False, final=True)
                     if self.failure is not None or not self.display.summary_stale():
                         break
+                self.display.summary_budget = SUMMARY_BUDGET
                 settled.set()
 
-    def _guarded_flush(self, force_slow: bool = False, every: bool | None = None) -> None:
+    def _guarded_flush(self, force_slow: bool = False, every: bool | None = None, final: bool = False) -> None:
         # A failing panel must neither stop the sampler nor leave ``wait()`` hanging: the
         # error is kept (and shown in the header) and the next flush tries again.
         try:
-            self.flush(force_slow, every)
+            self.flush(force_slow, every, final)
         except Exception as error:
             self.failure = error
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from exmc.diagnostics import autocorr, bfmi, ess_bulk, ess_tail, hdi, rhat
+from exmc.diagnostics import autocorr, bfmi
+from exmc.diagnostics.summary import diagnostics_table
 
 HDI_PROB = 0.94
 MIN_BINS, MAX_BINS = 10, 60
@@ -78,24 +79,24 @@ SUMMARY_COLUMNS = ("mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "ess_tail", "r
 def summary_stats(x: np.ndarray, hdi_prob: float = HDI_PROB) -> dict[str, np.ndarray]:
     """The summary table's columns for K quantities at once, x (chains, draws, K): ArviZ's
     columns and definitions (sd with ddof=1, the 94% HDI, rank-normalised bulk/tail ESS and
-    R-hat, from ``exmc.diagnostics``), each a (K,) array; NaN where there are too few draws
-    for a statistic to mean anything."""
+    R-hat), each a (K,) array; NaN where there are too few draws for a statistic to mean
+    anything. Computed by ``exmc.summary``'s own table, which sorts and rank-normalises the
+    draws once for every column (the separate functions would do it five times)."""
     x = np.asarray(x, dtype=np.float64)
     chains, n, k = x.shape
     nan = np.full(k, np.nan)
     if n == 0 or k == 0:
         return {c: nan.copy() for c in SUMMARY_COLUMNS}
-    pooled = x.reshape(chains * n, k)
-    enough = int(np.floor(hdi_prob * pooled.shape[0])) < pooled.shape[0]
-    low, high = (np.atleast_1d(v) for v in hdi(x, hdi_prob)) if enough else (nan, nan)
+    table = diagnostics_table(np.moveaxis(x, 2, 0), hdi_prob)
+    alpha = 1.0 - hdi_prob
     return {
-        "mean": pooled.mean(axis=0),
-        "sd": pooled.std(axis=0, ddof=1) if pooled.shape[0] > 1 else nan,
-        "hdi_3%": low,
-        "hdi_97%": high,
-        "ess_bulk": np.atleast_1d(ess_bulk(x)),
-        "ess_tail": np.atleast_1d(ess_tail(x)),
-        "r_hat": np.atleast_1d(rhat(x)),
+        "mean": table["mean"],
+        "sd": table["sd"],
+        "hdi_3%": table[f"hdi_{100 * alpha / 2:g}%"],
+        "hdi_97%": table[f"hdi_{100 * (1 - alpha / 2):g}%"],
+        "ess_bulk": table["ess_bulk"],
+        "ess_tail": table["ess_tail"],
+        "r_hat": table["r_hat"],
     }
 
 

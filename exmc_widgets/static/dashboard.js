@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: d69940baa4c17daa9a55638e7faff8663250f7b274a1f8120554641652be7bf8 */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: b882468022362b727af37db30635b7ce2b3de6bc32bb89bdc9f4cf17e4f91655 */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -696,8 +696,8 @@ function buildView(B, model, spec, root) {
     rows.append(row);
     const trace = traceFigure(B, spec, variable.name, sources);
     traces.push(trace);
-    const figures = [trace.fig, ...[histogramFigure, acfFigure, rankFigure].map((make) => make(B, spec, variable.name, sources))];
-    shown.push([new B.Row({ children: figures, sizing_mode: "stretch_width" }), plots]);
+    const figures2 = [trace.fig, ...[histogramFigure, acfFigure, rankFigure].map((make) => make(B, spec, variable.name, sources))];
+    shown.push([new B.Row({ children: figures2, sizing_mode: "stretch_width" }), plots]);
   }
   const bottom = section("exmc-bottom");
   const pairBox = section("exmc-pair", "pair plot");
@@ -750,7 +750,8 @@ function buildView(B, model, spec, root) {
     for (const dispose of disposers) dispose();
     for (const view of views) view.remove();
   }
-  return { sources, load, apply, show, remove };
+  const figures = new Map(spec.variables.map((v, i) => [`trace/${v.name}`, traces[i].fig]));
+  return { sources, figures, load, apply, show, remove };
 }
 
 // src/index.js
@@ -797,7 +798,7 @@ async function render({ model, el: el3 }) {
       view.load(store.sources);
       await built.show();
       if (view !== built) return;
-      root.__exmc = { sources: view.sources, store };
+      root.__exmc = { sources: view.sources, figures: view.figures, store };
       root.dataset.ready = "true";
     };
     unsubscribe = store.subscribe((ops) => ops === null ? view.load(store.sources) : view.apply(ops));

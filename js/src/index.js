@@ -51,7 +51,7 @@ async function render({ model, el }) {
       view.load(store.sources);
       await built.show();
       if (view !== built) return;
-      root.__exmc = { sources: view.sources, store }; // for the browser test
+      root.__exmc = { sources: view.sources, figures: view.figures, store }; // for the browser test
       root.dataset.ready = "true";
     };
     unsubscribe = store.subscribe((ops) => (ops === null ? view.load(store.sources) : view.apply(ops)));

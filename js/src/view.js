@@ -169,5 +169,6 @@ export function buildView(B, model, spec, root) {
     for (const view of views) view.remove();
   }
 
-  return { sources, load, apply, show, remove };
+  const figures = new Map(spec.variables.map((v, i) => [`trace/${v.name}`, traces[i].fig]));
+  return { sources, figures, load, apply, show, remove };
 }
