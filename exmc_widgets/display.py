@@ -28,6 +28,7 @@ PAIR_POINTS = 1000  # scatter points per pair-plot cell
 PAIR_MAX = 4  # variables in the default pair plot
 ACF_LAGS = 100
 SUMMARY_BUDGET = 0.05  # seconds of summary statistics a slow update may spend (the rest waits its turn)
+SLOW_PARTS = ("rows", "table", "pair", "energy")  # the recomputed panels, in the order they take turns
 FINAL_SUMMARY_BUDGET = 0.2  # ... once sampling has ended, each of the updates that finish the table
 SUMMARY_MIN = 4  # ... but at least this many rows are refreshed each time
 
@@ -160,19 +161,25 @@ class Display:
         batch on; the header says which phase it is)."""
         return "sampling" if self.store.n("sampling") > 0 else "warmup"
 
-    def slow_ops(self, rows_only: list[str] | None = None, every: bool = True) -> list[dict]:
+    def slow_ops(self, rows_only: list[str] | None = None, every: bool = True,
+                 parts: tuple[str, ...] = SLOW_PARTS) -> list[dict]:
         """Histograms, autocorrelations and rank plots of each row's element, then (unless
         ``rows_only`` names the rows to redo) the summary table, forest, pair and energy plots.
         ``every=False`` refreshes only a slice of the summary's rows (``_summary_slice``), so
-        that an update's cost does not grow with the number of elements shown."""
+        that an update's cost does not grow with the number of elements shown; ``parts``
+        chooses among the rows' panels, the table (and forest), the pair and energy plots
+        (``SLOW_PARTS``), which the live dashboard refreshes one per update in turn."""
         ops = []
-        for name in rows_only if rows_only is not None else self.store.shapes:
-            x = self.store.values(self.slow_phase, name, self.selection[name])
-            ops.append(replace_op(f"hist/{name}", prepare.histogram(x)))
-            ops.append(replace_op(f"acf/{name}", prepare.autocorrelation(x, ACF_LAGS)))
-            ops.append(replace_op(f"rank/{name}", prepare.rank_histogram(x)))
+        if "rows" in parts or rows_only is not None:
+            for name in rows_only if rows_only is not None else self.store.shapes:
+                x = self.store.values(self.slow_phase, name, self.selection[name])
+                ops.append(replace_op(f"hist/{name}", prepare.histogram(x)))
+                ops.append(replace_op(f"acf/{name}", prepare.autocorrelation(x, ACF_LAGS)))
+                ops.append(replace_op(f"rank/{name}", prepare.rank_histogram(x)))
         if rows_only is None:
-            ops += self._table_forest(every=every) + self._pair() + self._energy()
+            ops += self._table_forest(every=every) if "table" in parts else []
+            ops += self._pair() if "pair" in parts else []
+            ops += self._energy() if "energy" in parts else []
         for op in ops:
             self.slow[op["source"] if "source" in op else "$table"] = op
         return ops

@@ -5,8 +5,9 @@ and only appends each batch to a queue (it never waits for the dashboard, so sam
 at full speed). The flusher thread drains the queue into the ``DrawStore`` and sends the
 panels' ops, coalescing whatever arrived since the last flush, at most once every
 ``min_interval`` seconds (10 a second); the costlier panels (histograms, ACF, summary,
-forest, pair, energy) at most every ``slow_interval``, stretched to four times their last
-computing time so that they never take more than a fifth of the flusher's time. The kernel's
+forest, pair, energy) one part at a time, each part at most every ``slow_interval``, the
+turns stretched to four times the last one's computing time so that they never take more
+than a fifth of the flusher's time, and no single update computes them all. The kernel's
 main thread answers the front end (ready, stop, +N draws) through the same lock.
 
 Every message carries a sequence number. A front end applies deltas only when it has seen
@@ -25,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from exmc_widgets.display import FINAL_SUMMARY_BUDGET, SUMMARY_BUDGET, Display
+from exmc_widgets.display import FINAL_SUMMARY_BUDGET, SLOW_PARTS, SUMMARY_BUDGET, Display
 from exmc_widgets.protocol import encode, ops_message
 from exmc_widgets.store import DrawStore
 
@@ -56,6 +57,7 @@ class Coordinator:
         self.last_flush = 0.0
         self.last_slow = -np.inf
         self.slow_cost = 0.0
+        self.next_part = 0  # the recomputed panels' part whose turn is next (display.SLOW_PARTS)
         self.failure: Exception | None = None  # the last error of a flush, if any
         self.log: list[dict] = []  # one entry per flush: time, batches, ops, bytes, seconds (benchmark)
 
@@ -83,10 +85,16 @@ class Coordinator:
                 self.store.append(batch)
                 taken += 1
             ops = self.display.fast_ops()
-            slow = force_slow or started - self.last_slow >= max(self.slow_interval, SLOW_FACTOR * self.slow_cost)
+            # one part of the recomputed panels a turn, each part every ``slow_interval``
+            turn = self.slow_interval / len(SLOW_PARTS)
+            slow = force_slow or started - self.last_slow >= max(turn, SLOW_FACTOR * self.slow_cost)
             if slow:
                 slow_started = time.perf_counter()
-                ops += self.display.slow_ops(every=every)
+                if force_slow:
+                    ops += self.display.slow_ops(every=every)
+                else:
+                    ops += self.display.slow_ops(every=False, parts=(SLOW_PARTS[self.next_part],))
+                    self.next_part = (self.next_part + 1) % len(SLOW_PARTS)
                 self.slow_cost = time.perf_counter() - slow_started
                 self.last_slow = started
             size = self._emit(ops) if ops else 0

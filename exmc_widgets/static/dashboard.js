@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: b882468022362b727af37db30635b7ce2b3de6bc32bb89bdc9f4cf17e4f91655 */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 831df6a0eb85eec9c6c36d6e9f66bcd4eb163548002f6e1e2b9ce45d131a359e */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -461,6 +461,7 @@ function traceFigure(B, spec, name, sources) {
   const wheel = fig.toolbar.tools.find((t) => t instanceof B.WheelZoomTool);
   if (wheel) fig.toolbar.active_scroll = wheel;
   fig.toolbar.logo = null;
+  fig.toolbar.autohide = false;
   const shade = new B.BoxAnnotation({ right: 0, fill_color: palette.muted, fill_alpha: 0.12, line_alpha: 0 });
   fig.add_layout(shade);
   const warmLines = [];

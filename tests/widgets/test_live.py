@@ -103,7 +103,7 @@ def test_slow_panels_wait_for_their_interval():
 def test_a_failing_panel_neither_stops_sampling_nor_hangs_wait(monkeypatch):
     store = DrawStore(SHAPES, CHAINS)
     display = Display(store, TUNE)
-    monkeypatch.setattr(display, "slow_ops", lambda rows_only=None, every=True: 1 / 0)
+    monkeypatch.setattr(display, "slow_ops", lambda rows_only=None, **options: 1 / 0)
     coordinator = Coordinator(store, display, Recorder(), lambda: None)
     ended = []
     run = SamplerRun(coordinator, lambda: batches(draws=300), lambda o, e: ended.append(o)).start()

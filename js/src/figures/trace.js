@@ -15,6 +15,7 @@ export function traceFigure(B, spec, name, sources) {
   const wheel = fig.toolbar.tools.find((t) => t instanceof B.WheelZoomTool);
   if (wheel) fig.toolbar.active_scroll = wheel;
   fig.toolbar.logo = null;
+  fig.toolbar.autohide = false; // the trace's tools always in sight: the wheel zooms here
   const shade = new B.BoxAnnotation({ right: 0, fill_color: palette.muted, fill_alpha: 0.12, line_alpha: 0 });
   fig.add_layout(shade);
   const warmLines = [];
