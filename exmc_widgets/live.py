@@ -70,11 +70,13 @@ class Coordinator:
         self.wake.set()
 
     # The flusher's side.
-    def flush(self, force_slow: bool = False, every: bool | None = None, final: bool = False) -> int:
+    def flush(self, force_slow: bool = False, every: bool | None = None, final: bool = False,
+              parts: tuple[str, ...] = SLOW_PARTS) -> int:
         """Drain the queue into the store and send what changed; returns the number of
         batches coalesced. ``force_slow``: the slow panels too, with every summary row
         (``every``, default ``force_slow``) or the next slice of them. ``final``: one of the
-        slices that finish the summary once sampling has ended (logged as such)."""
+        slices that finish the summary once sampling has ended (logged as such), of the
+        recomputed panels' ``parts``."""
         every = force_slow if every is None else every
         with self.lock:
             started = time.perf_counter()
@@ -91,7 +93,7 @@ class Coordinator:
             if slow:
                 slow_started = time.perf_counter()
                 if force_slow:
-                    ops += self.display.slow_ops(every=every)
+                    ops += self.display.slow_ops(every=every, parts=parts)
                 else:
                     ops += self.display.slow_ops(every=False, parts=(SLOW_PARTS[self.next_part],))
                     self.next_part = (self.next_part + 1) % len(SLOW_PARTS)
@@ -159,18 +161,21 @@ class Coordinator:
                 # every summary row from every draw, in time-budgeted slices sent back to
                 # back (the sampler is done; no single update grows with the elements shown)
                 self.display.summary_budget = FINAL_SUMMARY_BUDGET
+                parts = SLOW_PARTS  # every panel once, then the table's remaining slices
                 for _ in range(len(self.display.all) + 1):
-                    self._guarded_flush(force_slow=True, every=False, final=True)
+                    self._guarded_flush(force_slow=True, every=False, final=True, parts=parts)
+                    parts = ("table",)
                     if self.failure is not None or not self.display.summary_stale():
                         break
                 self.display.summary_budget = SUMMARY_BUDGET
                 settled.set()
 
-    def _guarded_flush(self, force_slow: bool = False, every: bool | None = None, final: bool = False) -> None:
+    def _guarded_flush(self, force_slow: bool = False, every: bool | None = None, final: bool = False,
+                       parts: tuple[str, ...] = SLOW_PARTS) -> None:
         # A failing panel must neither stop the sampler nor leave ``wait()`` hanging: the
         # error is kept (and shown in the header) and the next flush tries again.
         try:
-            self.flush(force_slow, every, final)
+            self.flush(force_slow, every, final, parts)
         except Exception as error:
             self.failure = error
 

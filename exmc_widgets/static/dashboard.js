@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 831df6a0eb85eec9c6c36d6e9f66bcd4eb163548002f6e1e2b9ce45d131a359e */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 9d394298e6785b50ed625413579a615c415bfac6e9dcb47f49dceaeb34085421 */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -178,6 +178,7 @@ var ModelStore = class {
     this.synced = false;
     this.asked = false;
     this.listeners = /* @__PURE__ */ new Set();
+    this.log = [];
     this.onMessage = (msg, buffers) => this.handle(msg, buffers ?? []);
     model.on("msg:custom", this.onMessage);
     this.askSnapshot();
@@ -188,6 +189,16 @@ var ModelStore = class {
   }
   handle(msg, buffers) {
     if (msg?.type !== "ops") return;
+    const arrived = Date.now();
+    const started = performance.now();
+    try {
+      this.apply(msg, buffers);
+    } finally {
+      this.log.push([msg.seq, arrived, performance.now() - started]);
+      if (this.log.length > 2e3) this.log.splice(0, this.log.length - 2e3);
+    }
+  }
+  apply(msg, buffers) {
     if (msg.snapshot) {
       this.sources.clear();
       applyOps(this.sources, decode(msg.ops, buffers));
