@@ -111,6 +111,7 @@ class Dashboard(anywidget.AnyWidget):
         self._clock: tuple[float, int] | None = None
         self._planned = int(attrs.get("draws", 0))
         self._auto_displayed: int | None = None
+        self._stop_times: list[float] = []  # wall-clock: the page's Stop heard, the run ended
         self.error: BaseException | None = None
         super().__init__(spec=self._spec(), uid=uuid.uuid4().hex, selection=dict(self._display.selection),
                          var_names=list(store.shapes), pair=self._spec()["pair"], _bokeh=bokehjs(), **kwargs)
@@ -183,6 +184,7 @@ class Dashboard(anywidget.AnyWidget):
         if kind == "ready":
             self._coordinator.on_ready()
         elif kind == "stop":
+            self._stop_times.append(time.time())  # when the kernel heard the click (the browser test's clock)
             self.stop(wait=False)
         elif kind == "extend":
             draws = content.get("draws")
@@ -234,6 +236,8 @@ class Dashboard(anywidget.AnyWidget):
         last = store.last
         total = last.total if last is not None and last.phase == "sampling" else self._planned
         self.error = error
+        if self._stop_times:
+            self._stop_times.append(time.time())
         with self.hold_sync():
             self.state = outcome
             self.draws_shown = done

@@ -90,12 +90,15 @@ class Coordinator:
             # one part of the recomputed panels a turn, each part every ``slow_interval``
             turn = self.slow_interval / len(SLOW_PARTS)
             slow = force_slow or started - self.last_slow >= max(turn, SLOW_FACTOR * self.slow_cost)
+            done_parts: tuple[str, ...] = ()
             if slow:
                 slow_started = time.perf_counter()
                 if force_slow:
                     ops += self.display.slow_ops(every=every, parts=parts)
+                    done_parts = parts
                 else:
-                    ops += self.display.slow_ops(every=False, parts=(SLOW_PARTS[self.next_part],))
+                    done_parts = (SLOW_PARTS[self.next_part],)
+                    ops += self.display.slow_ops(every=False, parts=done_parts)
                     self.next_part = (self.next_part + 1) % len(SLOW_PARTS)
                 self.slow_cost = time.perf_counter() - slow_started
                 self.last_slow = started
@@ -103,7 +106,8 @@ class Coordinator:
             if taken:
                 self._on_header()
             self.last_flush = time.perf_counter()
-            self.log.append({"time": started, "wall": time.time(), "final": final, "batches": taken, "ops": len(ops), "bytes": size, "slow": slow,
+            self.log.append({"time": started, "wall": time.time(), "final": final, "parts": done_parts,
+                             "seq": self.seq, "batches": taken, "ops": len(ops), "bytes": size, "slow": slow,
                              "seconds": self.last_flush - started,
                              "lag": (started - oldest) if oldest is not None else 0.0})
             return taken
