@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 9d394298e6785b50ed625413579a615c415bfac6e9dcb47f49dceaeb34085421 */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: f9d3bddd95131f5cfa4dc5764de79b12b747bf039ca0d112a76981e11f9f0974 */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -686,7 +686,8 @@ function buildView(B, model, spec, root) {
     for (const t of traces) t.follow(showWarmup);
   };
   const picker = section("exmc-variables");
-  if ((spec.available ?? []).length > 0) picker.append(variablePicker(model, spec));
+  const live = (spec.available ?? []).length > 0;
+  if (live) picker.append(variablePicker(model, spec));
   picker.append(legend(spec, (on) => {
     showWarmup = on;
     follow();
@@ -720,7 +721,7 @@ function buildView(B, model, spec, root) {
   energyBox.append(energyPlot, bfmi);
   bottom.append(pairBox, energyBox);
   if (spec.pair.length > 0) {
-    pairBox.append(pairPicker(model, spec));
+    if (live) pairBox.append(pairPicker(model, spec));
     const grid = document.createElement("div");
     pairBox.append(grid);
     shown.push([pairGrid(B, spec, sources), grid]);

@@ -83,8 +83,9 @@ export function buildView(B, model, spec, root) {
   const follow = () => { for (const t of traces) t.follow(showWarmup); };
 
   const picker = section("exmc-variables");
-  // the picker only where a kernel can compute other variables (not in a saved page)
-  if ((spec.available ?? []).length > 0) picker.append(variablePicker(model, spec));
+  // the pickers only where a kernel can compute other panels (not in a saved page)
+  const live = (spec.available ?? []).length > 0;
+  if (live) picker.append(variablePicker(model, spec));
   picker.append(legend(spec, (on) => { showWarmup = on; follow(); }));
 
   const top = section("exmc-top");
@@ -118,7 +119,7 @@ export function buildView(B, model, spec, root) {
   energyBox.append(energyPlot, bfmi);
   bottom.append(pairBox, energyBox);
   if (spec.pair.length > 0) {
-    pairBox.append(pairPicker(model, spec));
+    if (live) pairBox.append(pairPicker(model, spec));
     const grid = document.createElement("div");
     pairBox.append(grid);
     shown.push([pairGrid(B, spec, sources), grid]);

@@ -107,6 +107,8 @@ def lab(tmp_path_factory):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
             page = browser.new_page(viewport={"width": 1500, "height": 2400})
+            # the loaded machine can starve the browser for tens of seconds: a read waits for it
+            page.set_default_timeout(TIMEOUT_MS)
             errors = []
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(f"http://127.0.0.1:{port}/lab/tree/dashboard.ipynb?token={token}")
