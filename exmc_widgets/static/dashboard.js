@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: f9d3bddd95131f5cfa4dc5764de79b12b747bf039ca0d112a76981e11f9f0974 */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 1362502d0eff0fb754c8218810460ffbe75212ec80eca2dd328b517a00ea6781 */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -179,6 +179,12 @@ var ModelStore = class {
     this.asked = false;
     this.listeners = /* @__PURE__ */ new Set();
     this.log = [];
+    this.titles = [];
+    this.onTitle = () => {
+      this.titles.push([Date.now(), model.get("title")]);
+      if (this.titles.length > 2e3) this.titles.splice(0, this.titles.length - 2e3);
+    };
+    model.on("change:title", this.onTitle);
     this.onMessage = (msg, buffers) => this.handle(msg, buffers ?? []);
     model.on("msg:custom", this.onMessage);
     this.askSnapshot();
@@ -236,6 +242,7 @@ var ModelStore = class {
   }
   dispose() {
     this.model.off("msg:custom", this.onMessage);
+    this.model.off("change:title", this.onTitle);
     this.listeners.clear();
   }
 };

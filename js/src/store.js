@@ -15,6 +15,13 @@ export class ModelStore {
     // [seq, arrival time (ms since the epoch), milliseconds applying it]: the browser test
     // compares arrivals with the kernel's flush times (the same clock); the last 2000 kept
     this.log = [];
+    // [arrival time, title]: every title the page received (the header's count), last 2000
+    this.titles = [];
+    this.onTitle = () => {
+      this.titles.push([Date.now(), model.get("title")]);
+      if (this.titles.length > 2000) this.titles.splice(0, this.titles.length - 2000);
+    };
+    model.on("change:title", this.onTitle);
     this.onMessage = (msg, buffers) => this.handle(msg, buffers ?? []);
     model.on("msg:custom", this.onMessage);
     this.askSnapshot();
@@ -79,6 +86,7 @@ export class ModelStore {
 
   dispose() {
     this.model.off("msg:custom", this.onMessage);
+    this.model.off("change:title", this.onTitle);
     this.listeners.clear();
   }
 }
