@@ -58,6 +58,7 @@ class Coordinator:
         self.last_slow = -np.inf
         self.slow_cost = 0.0
         self.next_part = 0  # the recomputed panels' part whose turn is next (display.SLOW_PARTS)
+        self.parts_sent: set[str] = set()  # the parts sent at least once
         self.failure: Exception | None = None  # the last error of a flush, if any
         self.log: list[dict] = []  # one entry per flush: time, batches, ops, bytes, seconds (benchmark)
 
@@ -89,7 +90,10 @@ class Coordinator:
             ops = self.display.fast_ops()
             # one part of the recomputed panels a turn, each part every ``slow_interval``
             turn = self.slow_interval / len(SLOW_PARTS)
-            slow = force_slow or started - self.last_slow >= max(turn, SLOW_FACTOR * self.slow_cost)
+            # the first round at once, one part a flush: every panel shows data from the start
+            first_round = len(self.parts_sent) < len(SLOW_PARTS) and self.store.n("warmup") + self.store.n("sampling") > 0
+            slow = (force_slow or first_round
+                    or started - self.last_slow >= max(turn, SLOW_FACTOR * self.slow_cost))
             done_parts: tuple[str, ...] = ()
             if slow:
                 slow_started = time.perf_counter()
@@ -102,6 +106,7 @@ class Coordinator:
                     self.next_part = (self.next_part + 1) % len(SLOW_PARTS)
                 self.slow_cost = time.perf_counter() - slow_started
                 self.last_slow = started
+            self.parts_sent.update(done_parts)
             size = self._emit(ops) if ops else 0
             if taken:
                 self._on_header()
