@@ -95,6 +95,8 @@ def test_slow_panels_wait_for_their_interval():
     for batch in batches(draws=200):
         coordinator.add(batch)
         coordinator.flush()
+    for _ in range(5):
+        coordinator.flush()
     # the first round, one part a flush from the first draws, then none within the interval
     assert [entry["parts"] for entry in coordinator.log[:5]] == [("rows",), ("table",), ("pair",), ("energy",), ()]
     assert [entry["slow"] for entry in coordinator.log].count(True) == 4
