@@ -276,7 +276,7 @@ PANELS_JS = """(root) => { const s = root.__exmc?.sources; if (!s || root.datase
   if (!Array.from(s.get('forest')?.data.mean ?? []).some(Number.isFinite)) empty.push('forest');
   return names.length ? empty : ['rows']; }"""
 TITLE_JS = "(root) => [Date.now() / 1000, root.querySelector('.exmc-title').textContent]"
-RANGE_JS = """([root, name]) => { const f = root.__exmc.figures.get(`trace/${name}`);
+RANGE_JS = """(root, name) => { const f = root.__exmc.figures.get(`trace/${name}`);
   return [f.x_range.start, f.x_range.end, f.y_range.start, f.y_range.end]; }"""
 
 
@@ -364,7 +364,13 @@ def test_big_model_live_panels_header_and_lag(lab):
           f"panels complete in the kernel {complete_wall - first:.2f} s after the first batch")
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "radon-delivery.json").write_text(json.dumps({"delays": delays, "complete_s": complete_wall - first}))
+    # the README's screenshot: a window tall enough for the whole dashboard, so that the
+    # notebook's toolbar does not cover its top
+    page.set_viewport_size({"width": 1500, "height": 3600})
+    root.scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)
     png = root.screenshot(path=str(ROOT / "docs" / "dashboard.png"))
+    page.set_viewport_size({"width": 1500, "height": 2400})
     assert amber_share(png) > 0.01
     assert errors == []
 
@@ -375,7 +381,7 @@ def test_big_model_ranges_legend_ranks_zoom_and_picker(lab):
     big = json.loads(cell_text(page, 6).split("BIG", 1)[1])
     # after warmup each trace's y-range covers the sampling draws' 1-99% and not ten times more
     for name, (p1, p99) in big["p"].items():
-        _, _, start, end = root.evaluate(RANGE_JS, [root.element_handle(), name])
+        _, _, start, end = root.evaluate(RANGE_JS, name)
         assert start <= p1 and end >= p99 and end - start < 10 * (p99 - p1), (name, start, end, p1, p99)
     # a legend with one distinct colour per chain
     items = root.locator(".exmc-legend-item")
@@ -387,7 +393,7 @@ def test_big_model_ranges_legend_ranks_zoom_and_picker(lab):
     for c in range(4):
         assert np.mean(sources["rank/mu_a"][f"c{c}"]) == pytest.approx(1.0)
     # the wheel zooms the trace's x-range; reset restores it
-    before = root.evaluate(RANGE_JS, [root.element_handle(), "b"])
+    before = root.evaluate(RANGE_JS, "b")
     plots = root.locator(".exmc-row[data-variable='b'] .exmc-plots")
     plots.scroll_into_view_if_needed()
     box = plots.bounding_box()
@@ -395,12 +401,12 @@ def test_big_model_ranges_legend_ranks_zoom_and_picker(lab):
     page.mouse.wheel(0, -400)
     page.wait_for_function("([root, x0]) => root.__exmc.figures.get('trace/b').x_range.start !== x0",
                            arg=[root.element_handle(), before[0]], timeout=10_000)
-    zoomed = root.evaluate(RANGE_JS, [root.element_handle(), "b"])
+    zoomed = root.evaluate(RANGE_JS, "b")
     assert zoomed[1] - zoomed[0] < before[1] - before[0]
     plots.locator("[title='Reset']").first.click()
     page.wait_for_function("([root, x0]) => root.__exmc.figures.get('trace/b').x_range.start === x0",
                            arg=[root.element_handle(), before[0]], timeout=10_000)
-    assert root.evaluate(RANGE_JS, [root.element_handle(), "b"])[:2] == pytest.approx(before[:2])
+    assert root.evaluate(RANGE_JS, "b")[:2] == pytest.approx(before[:2])
     # the variable picker shows a det node: its row, its draws
     root.locator(".exmc-pick[data-variable='mu_y'] input").check()
     page.wait_for_function(
