@@ -90,7 +90,8 @@ class Coordinator:
             ops = self.display.fast_ops()
             # one part of the recomputed panels a turn, each part every ``slow_interval``
             turn = self.slow_interval / len(SLOW_PARTS)
-            # the first round at once, one part a flush: every panel shows data from the start
+            # the first round at once, every part on the first draws (few, so cheap): every
+            # panel shows data from the first batch
             first_round = len(self.parts_sent) < len(SLOW_PARTS) and self.store.n("warmup") + self.store.n("sampling") > 0
             slow = (force_slow or first_round
                     or started - self.last_slow >= max(turn, SLOW_FACTOR * self.slow_cost))
@@ -100,6 +101,9 @@ class Coordinator:
                 if force_slow:
                     ops += self.display.slow_ops(every=every, parts=parts)
                     done_parts = parts
+                elif first_round:
+                    done_parts = SLOW_PARTS
+                    ops += self.display.slow_ops(every=False, parts=done_parts)
                 else:
                     done_parts = (SLOW_PARTS[self.next_part],)
                     ops += self.display.slow_ops(every=False, parts=done_parts)
