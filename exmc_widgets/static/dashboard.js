@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 1362502d0eff0fb754c8218810460ffbe75212ec80eca2dd328b517a00ea6781 */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: ab349a90017984382cfd4e7e5eed60016845b9f9380c72534556ecaddfd64bad */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -473,7 +473,8 @@ function traceFigure(B, spec, name, sources) {
     title: "trace",
     x_range,
     y_range,
-    tools: "xpan,xwheel_zoom,box_zoom,reset",
+    // three tools: a fourth (pan) pushed reset into the toolbar's overflow menu
+    tools: "xwheel_zoom,box_zoom,reset",
     toolbar_location: "right"
   });
   const wheel = fig.toolbar.tools.find((t) => t instanceof B.WheelZoomTool);

@@ -10,7 +10,8 @@ export function traceFigure(B, spec, name, sources) {
   const y_range = new B.DataRange1d();
   const fig = makeFigure(B, palette, {
     height: 170, min_width: 300, sizing_mode: "stretch_width", title: "trace", x_range, y_range,
-    tools: "xpan,xwheel_zoom,box_zoom,reset", toolbar_location: "right",
+    // three tools: a fourth (pan) pushed reset into the toolbar's overflow menu
+    tools: "xwheel_zoom,box_zoom,reset", toolbar_location: "right",
   });
   const wheel = fig.toolbar.tools.find((t) => t instanceof B.WheelZoomTool);
   if (wheel) fig.toolbar.active_scroll = wheel;
