@@ -54,8 +54,11 @@ def bokehjs() -> BokehJS:
     return _bokehjs[0]
 
 
-def title(state: str, done: int, total: int) -> str:
-    """The title bar, as the seed's: "MCMC Live Sampling (150 / 500)", "(complete)"."""
+def title(state: str, done: int, total: int, warmup: tuple[int, int] | None = None) -> str:
+    """The title bar, as the seed's: "MCMC Live Sampling (150 / 500)", "(complete)"; during
+    warmup the sampler's warmup count, ``warmup`` = (done, total): "(warmup 300 / 1000)"."""
+    if state == "warmup" and warmup is not None:
+        return f"MCMC Live Sampling (warmup {warmup[0]} / {warmup[1]})"
     if state == "complete":
         return "MCMC Live Sampling (complete)"
     if state == "stopped":
@@ -91,10 +94,16 @@ class Dashboard(anywidget.AnyWidget):
     can_extend = traitlets.Bool(False).tag(sync=True)
     extend_draws = traitlets.Int(500).tag(sync=True)
     selection = traitlets.Dict().tag(sync=True)  # vector variable -> shown element
+    var_names = traitlets.List(traitlets.Unicode()).tag(sync=True)  # the variables shown (the page's picker)
+    pair = traitlets.List(traitlets.Unicode()).tag(sync=True)  # the pair plot's element labels
 
-    def __init__(self, store: DrawStore, tune: int, pair, attrs: Mapping[str, object], model=None, **kwargs):
+    def __init__(self, store: DrawStore, tune: int, pair, attrs: Mapping[str, object], model=None,
+                 available: Mapping[str, tuple[tuple[int, ...], bool]] | None = None, **kwargs):
         self._store = store
+        self._tune = tune
         self._display = Display(store, tune, pair)
+        # every variable the page's picker offers: name -> (shape, whether it is a det node)
+        self._available = dict(available) if available is not None else {n: (s, False) for n, s in store.shapes.items()}
         self._model = model
         self._attrs = dict(attrs)
         self._run: SamplerRun | None = None
@@ -102,12 +111,68 @@ class Dashboard(anywidget.AnyWidget):
         self._clock: tuple[float, int] | None = None
         self._planned = int(attrs.get("draws", 0))
         self._auto_displayed: int | None = None
+        self._stop_times: list[float] = []  # wall-clock: the page's Stop heard, the run ended
         self.error: BaseException | None = None
-        super().__init__(spec={**self._display.spec(), "palette": palette.as_dict()}, uid=uuid.uuid4().hex,
-                         selection=dict(self._display.selection), _bokeh=bokehjs(), **kwargs)
+        super().__init__(spec=self._spec(), uid=uuid.uuid4().hex, selection=dict(self._display.selection),
+                         var_names=list(store.shapes), pair=self._spec()["pair"], _bokeh=bokehjs(), **kwargs)
         self._coordinator = Coordinator(store, self._display, self._send_encoded, self._update_header)
         self.on_msg(self._on_message)
         self.observe(self._on_selection, names="selection")
+        self.observe(self._on_var_names, names="var_names")
+        self.observe(self._on_pair, names="pair")
+
+    def _spec(self) -> dict:
+        available = [{"name": n, "shape": list(shape), "det": det} for n, (shape, det) in self._available.items()]
+        return {**self._display.spec(), "palette": palette.as_dict(), "available": available}
+
+    # Which variables and pair-plot elements are shown: the page's pickers set the traits.
+    def _batches(self) -> list:
+        if self._static_trace is not None:
+            from exmc_widgets.store import trace_blocks
+
+            return trace_blocks(self._static_trace)
+        return list(self._coordinator.received)
+
+    def _rebuild(self, names: list[str], pair_labels: list[str] | None) -> None:
+        """Rebuild the panels for variables ``names`` and pair plot ``pair_labels`` (None:
+        the pair plot's elements that are still shown, or the default ones)."""
+        unknown = [n for n in names if n not in self._available]
+        if unknown or not names:
+            raise E.SettingsError(None, f"var_names: no variable {unknown[0]!r} in the dashboard" if unknown
+                                  else "var_names: no variables to show")
+        shapes = {n: tuple(self._available[n][0]) for n in names}
+        where = _element_index(shapes)
+        if pair_labels is None:
+            pair_labels = [label for label in self._display.spec()["pair"] if label in where]
+        missing = [label for label in pair_labels if label not in where]
+        if missing:
+            raise E.SettingsError(None, f"pair: no element {missing[0]!r} among the variables shown")
+        with self._coordinator.lock:
+            self._store.show(shapes, self._batches())
+            selection = {n: k for n, k in self._display.selection.items() if n in shapes}
+            display = Display(self._store, self._tune, [where[label] for label in pair_labels] or None)
+            display.selection.update(selection)
+            self._display = display
+            with self.hold_sync():
+                self.spec = self._spec()
+                self.selection = dict(display.selection)
+                if list(self.var_names) != names:
+                    self.var_names = names
+                if list(self.pair) != self.spec["pair"]:
+                    self.pair = list(self.spec["pair"])
+            self._coordinator.replace_display(display)
+
+    def _on_var_names(self, change) -> None:
+        if list(change["new"]) != list(self._store.shapes):
+            self._rebuild(list(change["new"]), None)
+
+    def _on_pair(self, change) -> None:
+        if list(change["new"]) != self._display.spec()["pair"]:
+            self._rebuild(list(self._store.shapes), list(change["new"]))
+
+    def show_variables(self, var_names: Iterable[str]) -> None:
+        """Show the variables ``var_names`` (a det node too), as the page's picker does."""
+        self.var_names = [var_names] if isinstance(var_names, str) else list(var_names)
 
     # The front end.
     def _send_encoded(self, content, buffers) -> None:
@@ -119,6 +184,7 @@ class Dashboard(anywidget.AnyWidget):
         if kind == "ready":
             self._coordinator.on_ready()
         elif kind == "stop":
+            self._stop_times.append(time.time())  # when the kernel heard the click (the browser test's clock)
             self.stop(wait=False)
         elif kind == "extend":
             draws = content.get("draws")
@@ -153,6 +219,7 @@ class Dashboard(anywidget.AnyWidget):
         rate = (iterations - base) * store.chains / (now - since) if now > since else 0.0
         done = store.n("sampling")
         total = last.total if last.phase == "sampling" else self._planned
+        warmup = (store.n("warmup"), self._tune) if last.phase == "warmup" else None
         step = store.stat(last.phase, "step_size")
         with self.hold_sync():
             self.state = last.phase
@@ -161,7 +228,7 @@ class Dashboard(anywidget.AnyWidget):
             self.rate = float(rate)
             self.divergences = int(store.divergences()[0].size)
             self.step_size = float(step[:, -1].mean()) if step.shape[1] else 0.0
-            self.title = title(last.phase, done, total)
+            self.title = title(last.phase, done, total, warmup)
 
     def _ended(self, outcome: str, error: BaseException | None) -> None:
         store = self._store
@@ -169,6 +236,8 @@ class Dashboard(anywidget.AnyWidget):
         last = store.last
         total = last.total if last is not None and last.phase == "sampling" else self._planned
         self.error = error
+        if self._stop_times:
+            self._stop_times.append(time.time())
         with self.hold_sync():
             self.state = outcome
             self.draws_shown = done
@@ -263,24 +332,42 @@ def _chosen(var_names: Iterable[str] | None, known, shown: list[str], where: str
     var_names = [var_names] if isinstance(var_names, str) else list(var_names)
     unknown = [n for n in var_names if n not in known]
     if unknown:
-        raise E.SettingsError(None, f"var_names: no variable {unknown[0]!r} in the {where} (it has {', '.join(shown)})")
+        raise E.SettingsError(None, f"var_names: no variable {unknown[0]!r} in the {where} (it has {', '.join(known)})")
     return var_names
 
 
-def _variables(model, var_names: Iterable[str] | None) -> dict[str, tuple[int, ...]]:
-    shown = [n for n in model.value_names if n not in model.auxiliary]
-    shown = _chosen(var_names, model.value_names, shown, "model")
+def _available(model) -> dict[str, tuple[tuple[int, ...], bool]]:
+    """The model's variables the dashboard can show, name -> (shape, is a det node): its
+    random variables and det nodes as the user wrote them (the rewrites' auxiliary ones
+    left out; a non-centered rv is still an rv)."""
+    from exmc.ir.nodes import RV
+
+    source = model.source_ir.by_name
+    return {n: (tuple(model.analysis.shapes[n]), not isinstance(source.get(n), RV))
+            for n in model.value_names if n not in model.auxiliary}
+
+
+def _variables(available: Mapping[str, tuple[tuple[int, ...], bool]], var_names: Iterable[str] | None,
+               where: str) -> dict[str, tuple[int, ...]]:
+    """The variables shown: ``var_names``, or by default the random variables (det nodes,
+    often one value per observation, on request: in ``var_names`` or the page's picker)."""
+    rvs = [n for n, (_, det) in available.items() if not det] or list(available)
+    shown = _chosen(var_names, available, rvs, where)
     if not shown:
         raise E.SettingsError(None, "var_names: no variables to show")
-    return {n: tuple(model.analysis.shapes[n]) for n in shown}
+    return {n: tuple(available[n][0]) for n in shown}
+
+
+def _element_index(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, tuple[str, int]]:
+    from exmc_widgets.prepare import element_labels
+
+    return {label: (n, k) for n, s in shapes.items() for k, label in enumerate(element_labels(n, s))}
 
 
 def _pair(shapes: Mapping[str, tuple[int, ...]], pair: Iterable[str] | None):
     if pair is None:
         return None
-    from exmc_widgets.prepare import element_labels
-
-    where = {label: (n, k) for n, s in shapes.items() for k, label in enumerate(element_labels(n, s))}
+    where = _element_index(shapes)
     chosen = []
     for label in pair:
         if label not in where:
@@ -298,8 +385,9 @@ def stream(ir, draws: int = 500, tune: int = 1000, chains: int = 4, seed: int = 
     ----------
     ir : the model (an ``exmc.IR`` or ``CompiledModel``).
     draws, tune, chains, seed : as ``exmc.sample``.
-    var_names : the variables to show (default: every rv and det node but the rewrites'
-        auxiliary ones), each as a row of trace, histogram and autocorrelation panels.
+    var_names : the variables to show (default: the model's random variables; det nodes on
+        request, here or in the page's variable picker), each as a row of trace,
+        histogram, autocorrelation and rank panels.
     pair : element labels for the pair plot (default: the first four scalar elements).
     display : show the widget in the notebook (False: only return it).
     options : the other settings of ``exmc.sample_stream`` (init_values, target_accept,
@@ -324,11 +412,13 @@ def stream(ir, draws: int = 500, tune: int = 1000, chains: int = 4, seed: int = 
     model = _model(ir, noncenter)
     if model.dim == 0:
         raise E.ExmcError(None, "the model has no free random variables (every rv is observed): nothing to sample")
-    shapes = _variables(model, var_names)
+    available = _available(model)
+    shapes = _variables(available, var_names, "model")
     store = DrawStore(shapes, chains)
     attrs = {"draws": draws, "tune": tune, "chains": chains, "seed": seed, "target_accept": settings["target_accept"],
-             "max_treedepth": settings["max_treedepth"], "metric": settings["metric"], "noncenter": noncenter}
-    dash = Dashboard(store, tune, _pair(shapes, pair), attrs, model=model)
+             "max_treedepth": settings["max_treedepth"], "metric": settings["metric"], "noncenter": noncenter,
+             "deterministic": [n for n, (_, det) in available.items() if det]}
+    dash = Dashboard(store, tune, _pair(shapes, pair), attrs, model=model, available=available)
     dash.title = title("compiling", 0, draws)
     dash.extend_draws = min(max(draws, 1), 1000)  # what "+N draws" offers first
     if display:
@@ -344,11 +434,12 @@ def dashboard(trace: exmc.Trace, *, var_names: Iterable[str] | None = None, pair
         raise E.SettingsError(None, f"dashboard: expected an exmc.Trace, got {type(trace).__name__}")
     if trace.n_draws == 0 and not trace.warmup_sample_stats:
         raise E.SettingsError(None, "dashboard: the trace holds no draws")
-    names = _chosen(var_names, trace.posterior, [n for n in trace.posterior if n not in trace.auxiliary], "trace")
-    shapes = {n: tuple(trace.posterior[n].shape[2:]) for n in names}
+    det = set(trace.attrs.get("deterministic", ()))  # known when the trace came from a dashboard
+    available = {n: (tuple(v.shape[2:]), n in det) for n, v in trace.posterior.items() if n not in trace.auxiliary}
+    shapes = _variables(available, var_names, "trace")
     store = DrawStore.from_trace(trace, shapes)
     tune = store.n("warmup")
-    dash = Dashboard(store, tune, _pair(shapes, pair), trace.attrs)
+    dash = Dashboard(store, tune, _pair(shapes, pair), trace.attrs, available=available)
     dash._static_trace = trace
     dash._coordinator.flush(force_slow=True)
     with dash.hold_sync():

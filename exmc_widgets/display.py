@@ -13,6 +13,7 @@ bounded number of points and receives O(cap) per re-thinning, which happens O(lo
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,10 @@ DIVERGENCE_CAP = 1000  # divergence markers per trace panel
 PAIR_POINTS = 1000  # scatter points per pair-plot cell
 PAIR_MAX = 4  # variables in the default pair plot
 ACF_LAGS = 100
+SUMMARY_BUDGET = 0.05  # seconds of summary statistics a slow update may spend (the rest waits its turn)
+SLOW_PARTS = ("rows", "table", "pair", "energy")  # the recomputed panels, in the order they take turns
+FINAL_SUMMARY_BUDGET = 0.2  # ... once sampling has ended, each of the updates that finish the table
+SUMMARY_MIN = 4  # ... but at least this many rows are refreshed each time
 
 
 @dataclass
@@ -77,6 +82,12 @@ class Display:
         self.series: dict[str, Series] = {}
         self.meta: dict[str, tuple[str, str, int]] = {}  # source -> (variable, phase, chain); chain -1: divergences
         self.slow: dict[str, dict] = {}  # the last slow ops, by source: what a snapshot resends
+        # The summary rows, refreshed a slice at a time (``_summary_slice``): label -> stats.
+        self.summary: dict[str, dict[str, float]] = {}
+        self.summary_next = 0  # the first element of the next slice
+        self.summary_rate = 0.0  # elements a second the last slice took (0: not measured)
+        self.summary_budget = SUMMARY_BUDGET
+        self.summary_n: dict[str, int] = {}  # label -> sampling draws its row was computed from
 
     # The spec the front end builds its figures from.
     def spec(self) -> dict[str, object]:
@@ -143,32 +154,84 @@ class Display:
         ]
 
     # Recomputed sources.
-    def slow_ops(self, rows_only: list[str] | None = None) -> list[dict]:
-        """Histograms and autocorrelations of each row's element, then (unless ``rows_only``
-        names the rows to redo) the summary table, forest, pair and energy plots."""
+    @property
+    def slow_phase(self) -> str:
+        """The draws the recomputed panels describe: the sampling draws, or while there are
+        none yet the warmup draws so far (so that every panel shows something from the first
+        batch on; the header says which phase it is)."""
+        return "sampling" if self.store.n("sampling") > 0 else "warmup"
+
+    def slow_ops(self, rows_only: list[str] | None = None, every: bool = True,
+                 parts: tuple[str, ...] = SLOW_PARTS) -> list[dict]:
+        """Histograms, autocorrelations and rank plots of each row's element, then (unless
+        ``rows_only`` names the rows to redo) the summary table, forest, pair and energy plots.
+        ``every=False`` refreshes only a slice of the summary's rows (``_summary_slice``), so
+        that an update's cost does not grow with the number of elements shown; ``parts``
+        chooses among the rows' panels, the table (and forest), the pair and energy plots
+        (``SLOW_PARTS``), which the live dashboard refreshes one per update in turn."""
         ops = []
-        for name in rows_only if rows_only is not None else self.store.shapes:
-            x = self.store.values("sampling", name, self.selection[name])
-            ops.append(replace_op(f"hist/{name}", prepare.histogram(x)))
-            ops.append(replace_op(f"acf/{name}", prepare.autocorrelation(x, ACF_LAGS)))
+        if "rows" in parts or rows_only is not None:
+            for name in rows_only if rows_only is not None else self.store.shapes:
+                x = self.store.values(self.slow_phase, name, self.selection[name])
+                ops.append(replace_op(f"hist/{name}", prepare.histogram(x)))
+                ops.append(replace_op(f"acf/{name}", prepare.autocorrelation(x, ACF_LAGS)))
+                ops.append(replace_op(f"rank/{name}", prepare.rank_histogram(x)))
         if rows_only is None:
-            ops += self._table_forest() + self._pair() + self._energy()
+            ops += self._table_forest(every=every) if "table" in parts else []
+            ops += self._pair() if "pair" in parts else []
+            ops += self._energy() if "energy" in parts else []
         for op in ops:
             self.slow[op["source"] if "source" in op else "$table"] = op
         return ops
 
-    def _table_forest(self) -> list[dict]:
+    def _summary_slice(self, every: bool) -> None:
+        """Recompute the summary statistics of every element (``every``) or of the next
+        slice, as many as ``SUMMARY_BUDGET`` seconds allow at the last measured rate, going
+        round the elements: with many elements shown, each row is at most a few updates old."""
+        total = len(self.all)
+        if total == 0 or self.store.n(self.slow_phase) == 0:
+            return
+        if every:
+            start, count = 0, total
+        else:
+            count = max(SUMMARY_MIN, int(self.summary_budget * self.summary_rate)) if self.summary_rate else SUMMARY_MIN
+            start, count = self.summary_next % total, min(count, total)
+        chosen = [self.all[(start + i) % total] for i in range(count)]
+        started = time.perf_counter()
+        phase = self.slow_phase
+        x = np.stack([self.store.values(phase, n, k) for n, k in chosen], axis=2)
+        labels = [self.labels[n][k] for n, k in chosen]
+        self.summary.update(prepare.summary_table(labels, x)["stats"])
+        self.summary_n.update(dict.fromkeys(labels, (phase, self.store.n(phase))))
+        took = time.perf_counter() - started
+        self.summary_rate = count / took if took > 0 else 0.0
+        self.summary_next = (start + count) % total
+
+    def summary_stale(self) -> int:
+        """How many summary rows were computed from fewer draws than the store holds."""
+        phase = self.slow_phase
+        n = (phase, self.store.n(phase))
+        return sum(self.summary_n.get(self.labels[name][k]) != n for name, k in self.all) if n[1] else 0
+
+    def _table_forest(self, every: bool = True) -> list[dict]:
+        self._summary_slice(every)
         labels = [self.labels[n][k] for n, k in self.all]
-        every = np.concatenate([self.store.draws["sampling"][n].values for n in self.store.shapes], axis=2)
-        table = prepare.summary_table(labels, every)
-        forest = prepare.forest([table["stats"][label] for label in labels])
+        missing = dict.fromkeys(prepare.SUMMARY_COLUMNS, float("nan"))
+        stats = [self.summary.get(label, missing) for label in labels]
+        rows = [[label] + [prepare.format_stat(c, s[c]) for c in prepare.SUMMARY_COLUMNS] for label, s in zip(labels, stats)]
+        rhat = np.array([s["r_hat"] for s in stats], dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            flagged = [bool(r > prepare.RHAT_FLAG) for r in rhat]
+        chains = self.store.chains
+        low = [[bool(prepare.low_ess(s["ess_bulk"], chains)), bool(prepare.low_ess(s["ess_tail"], chains))] for s in stats]
+        forest = prepare.forest(stats)
         forest["color"] = np.where(forest.pop("flag") > 0, palette.RED, palette.WHITE)
-        return [table_op(table["columns"], table["rows"], table["flagged"]), replace_op("forest", forest)]
+        return [table_op(["", *prepare.SUMMARY_COLUMNS], rows, flagged, low), replace_op("forest", forest)]
 
     def _pair(self) -> list[dict]:
         ops = []
-        columns = [self.store.values("sampling", n, k) for n, k in self.pair]
-        diverging = self.store.stat("sampling", "diverging").astype(bool)
+        columns = [self.store.values(self.slow_phase, n, k) for n, k in self.pair]
+        diverging = self.store.stat(self.slow_phase, "diverging").astype(bool)
         for i, x in enumerate(columns):
             ops.append(replace_op(f"pairhist/{i}", prepare.histogram(x)))
             for j, y in enumerate(columns[:i]):
@@ -182,9 +245,9 @@ class Display:
         return ops
 
     def _energy(self) -> list[dict]:
-        plot = prepare.energy(self.store.stat("sampling", "energy"))
+        plot = prepare.energy(self.store.stat(self.slow_phase, "energy"))
         finite = plot["bfmi"][np.isfinite(plot["bfmi"])]
-        text = "E-BFMI " + ", ".join(f"{b:.2f}" for b in finite) if finite.size else ""
+        text = "E-BFMI by chain: " + ", ".join(f"{b:.2f}" for b in finite) if finite.size else ""
         return [
             replace_op("energy/marginal", plot["marginal"]),
             replace_op("energy/transition", plot["transition"]),

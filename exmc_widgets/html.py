@@ -20,6 +20,7 @@ import html
 import json
 import pathlib
 import re
+import zlib
 from typing import Any, Iterable
 
 import bokeh
@@ -33,7 +34,6 @@ from exmc_widgets.prepare import element_labels
 from exmc_widgets.protocol import apply_ops, decode, encode, ops_message
 from exmc_widgets.store import DrawStore
 
-MAX_ELEMENTS = 32  # elements of a vector variable whose panels the page can show (its dropdown)
 
 # The widget traits the front end reads (js/src/index.js, header.js, view.js).
 TRAITS = ("uid", "spec", "bokeh_version", "title", "state", "phase", "draws_shown", "rate", "divergences",
@@ -46,6 +46,11 @@ PAGE_SCRIPT = """
 const data = JSON.parse(document.getElementById("exmc-data").textContent);
 const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 const message = (m) => [m.content, m.buffers.map(bytes)];
+// Every element's panels: one zlib stream of their buffers, inflated by the browser.
+const inflate = async (b64) => new Uint8Array(await new Response(
+  new Blob([bytes(b64)]).stream().pipeThrough(new DecompressionStream("deflate"))).arrayBuffer());
+const blob = data.blob ? await inflate(data.blob) : new Uint8Array(0);
+const elementMessage = (m) => [m.content, m.buffers.map(([at, size]) => blob.subarray(at, at + size))];
 const traits = { ...data.traits };
 const listeners = new Map();
 const fire = (event, ...args) => { for (const f of [...(listeners.get(event) ?? [])]) f(...args); };
@@ -66,7 +71,7 @@ const model = {
       if (old?.[name] === element) continue;
       const change = data.elements[name]?.[element];
       if (change === undefined) continue;
-      const [content, buffers] = message(change);
+      const [content, buffers] = elementMessage(change);
       setTimeout(() => fire("msg:custom", { ...content, seq: ++seq }, buffers));
     }
   },
@@ -129,7 +134,7 @@ def _inline_script(source: str, name: str) -> str:
 
 def dashboard_html(trace: exmc.Trace, *, var_names: Iterable[str] | None = None,
                    pair: Iterable[str] | None = None, title: str | None = None,
-                   max_elements: int = MAX_ELEMENTS) -> str:
+                   max_elements: int | None = None) -> str:
     """The dashboard of ``trace`` as a self-contained HTML page (a string).
 
     Parameters
@@ -137,11 +142,14 @@ def dashboard_html(trace: exmc.Trace, *, var_names: Iterable[str] | None = None,
     trace : a finished ``exmc.Trace``.
     var_names, pair : as ``exmc_widgets.dashboard``.
     title : the page's title (default: the dashboard's).
-    max_elements : a vector variable's dropdown offers its first ``max_elements`` elements
-        (each one's trace, histogram and autocorrelation travel in the page); the summary
-        table, forest and pair plots hold every element regardless.
+    max_elements : by default every element of a vector variable can be chosen in the page
+        (each one's trace, histogram, autocorrelation and rank plot travel in it, binary and
+        zlib-compressed); a number keeps the first ``max_elements`` of each, and the page
+        says how many it left out. The summary table, forest and pair plots hold every
+        element regardless.
     """
-    if not isinstance(max_elements, int) or isinstance(max_elements, bool) or max_elements < 1:
+    if max_elements is not None and (not isinstance(max_elements, int) or isinstance(max_elements, bool)
+                                     or max_elements < 1):
         raise E.SettingsError(None, f"max_elements must be a positive integer, got {max_elements!r}")
     widget = dashboard(trace, var_names=var_names, pair=pair, display=False)
     try:
@@ -159,22 +167,34 @@ def dashboard_html(trace: exmc.Trace, *, var_names: Iterable[str] | None = None,
     display = Display(store, store.n("warmup"), [where[label] for label in spec["pair"]])
     snapshot = ops_message(1, display.fast_ops() + display.slow_ops(), snapshot=True)
 
+    # Each element's panels as ops whose arrays lie in one buffer, compressed once: the
+    # draws of neighbouring elements compress together (their x columns are the same).
     elements: dict[str, list[dict[str, Any]]] = {}
+    blob = bytearray()
     variables = []
     for variable in spec["variables"]:
         name, labels = variable["name"], variable["labels"]
         if len(labels) > 1:
-            shown = labels[:max_elements]
+            kept = labels if max_elements is None else labels[:max_elements]
             changes = []
-            for k in range(len(shown)):
+            for k in range(len(kept)):
                 display.select(name, k)
-                changes.append(_encoded(ops_message(0, display.fast_ops() + display.slow_ops(rows_only=[name]))))
+                content, buffers = encode(ops_message(0, display.fast_ops() + display.slow_ops(rows_only=[name])))
+                refs = []
+                for buffer in buffers:
+                    refs.append([len(blob), buffer.nbytes])
+                    blob += bytes(buffer)
+                changes.append({"content": content, "buffers": refs})
             elements[name] = changes
-            variable = {**variable, "labels": shown}
+            if len(kept) < len(labels):
+                variable = {**variable, "labels": kept,
+                            "note": f"{len(kept)} of {len(labels)} elements saved in this page"}
         variables.append(variable)
-    traits["spec"] = {**spec, "variables": variables}
+    # no kernel behind the page to compute other variables' panels: no variable picker
+    traits["spec"] = {**spec, "variables": variables, "available": []}
 
-    data = {"traits": traits, "snapshot": _encoded(snapshot), "elements": elements}
+    data = {"traits": traits, "snapshot": _encoded(snapshot), "elements": elements,
+            "blob": base64.b64encode(zlib.compress(bytes(blob), 9)).decode("ascii")}
     folder = pathlib.Path(bokeh.__file__).parent / "server" / "static" / "js"
     scripts = "\n".join(_inline_script((folder / name).read_text(encoding="utf-8"), name) for name in BOKEH_FILES)
     bundle = base64.b64encode((STATIC / "dashboard.js").read_bytes()).decode("ascii")
@@ -207,12 +227,17 @@ def read_page(page: str) -> dict[str, Any]:
     if match is None:
         raise ValueError("not a page of exmc_widgets.html: no exmc-data script")
     data = json.loads(match.group(1))
+    blob = zlib.decompress(base64.b64decode(data["blob"]))
 
     def ops(message: dict[str, Any]) -> list[dict[str, Any]]:
         buffers = [base64.b64decode(b) for b in message["buffers"]]
         return decode(message["content"], buffers)["ops"]
 
+    def element_ops(message: dict[str, Any]) -> list[dict[str, Any]]:
+        buffers = [blob[at:at + size] for at, size in message["buffers"]]
+        return decode(message["content"], buffers)["ops"]
+
     sources: dict[str, dict[str, Any]] = {}
     apply_ops(sources, ops(data["snapshot"]))
-    elements = {name: [ops(m) for m in changes] for name, changes in data["elements"].items()}
+    elements = {name: [element_ops(m) for m in changes] for name, changes in data["elements"].items()}
     return {"traits": data["traits"], "sources": sources, "elements": elements}

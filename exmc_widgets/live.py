@@ -5,8 +5,9 @@ and only appends each batch to a queue (it never waits for the dashboard, so sam
 at full speed). The flusher thread drains the queue into the ``DrawStore`` and sends the
 panels' ops, coalescing whatever arrived since the last flush, at most once every
 ``min_interval`` seconds (10 a second); the costlier panels (histograms, ACF, summary,
-forest, pair, energy) at most every ``slow_interval``, stretched to four times their last
-computing time so that they never take more than a fifth of the flusher's time. The kernel's
+forest, pair, energy) one part at a time, each part at most every ``slow_interval``, the
+turns stretched to four times the last one's computing time so that they never take more
+than a fifth of the flusher's time, and no single update computes them all. The kernel's
 main thread answers the front end (ready, stop, +N draws) through the same lock.
 
 Every message carries a sequence number. A front end applies deltas only when it has seen
@@ -25,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from exmc_widgets.display import Display
+from exmc_widgets.display import FINAL_SUMMARY_BUDGET, SLOW_PARTS, SUMMARY_BUDGET, Display
 from exmc_widgets.protocol import encode, ops_message
 from exmc_widgets.store import DrawStore
 
@@ -50,25 +51,34 @@ class Coordinator:
         self.lock = threading.RLock()
         self.pending: collections.deque = collections.deque()
         self.received: list = []  # every batch, in order: the trace
+        self.arrivals: list[float] = []  # each batch's arrival, wall-clock (time.time): the page's lag is measured against it
         self.wake = threading.Event()
         self.seq = 0
         self.last_flush = 0.0
         self.last_slow = -np.inf
         self.slow_cost = 0.0
+        self.next_part = 0  # the recomputed panels' part whose turn is next (display.SLOW_PARTS)
+        self.parts_sent: set[str] = set()  # the parts sent at least once
         self.failure: Exception | None = None  # the last error of a flush, if any
         self.log: list[dict] = []  # one entry per flush: time, batches, ops, bytes, seconds (benchmark)
 
     # The sampler thread's side: never blocks on the dashboard.
     def add(self, batch) -> None:
         batch_time = time.perf_counter()
+        self.arrivals.append(time.time())
         self.received.append(batch)
         self.pending.append((batch_time, batch))
         self.wake.set()
 
     # The flusher's side.
-    def flush(self, force_slow: bool = False) -> int:
+    def flush(self, force_slow: bool = False, every: bool | None = None, final: bool = False,
+              parts: tuple[str, ...] = SLOW_PARTS) -> int:
         """Drain the queue into the store and send what changed; returns the number of
-        batches coalesced."""
+        batches coalesced. ``force_slow``: the slow panels too, with every summary row
+        (``every``, default ``force_slow``) or the next slice of them. ``final``: one of the
+        slices that finish the summary once sampling has ended (logged as such), of the
+        recomputed panels' ``parts``."""
+        every = force_slow if every is None else every
         with self.lock:
             started = time.perf_counter()
             taken, oldest = 0, None
@@ -78,17 +88,35 @@ class Coordinator:
                 self.store.append(batch)
                 taken += 1
             ops = self.display.fast_ops()
-            slow = force_slow or started - self.last_slow >= max(self.slow_interval, SLOW_FACTOR * self.slow_cost)
+            # one part of the recomputed panels a turn, each part every ``slow_interval``
+            turn = self.slow_interval / len(SLOW_PARTS)
+            # the first round at once, every part on the first draws (few, so cheap): every
+            # panel shows data from the first batch
+            first_round = len(self.parts_sent) < len(SLOW_PARTS) and self.store.n("warmup") + self.store.n("sampling") > 0
+            slow = (force_slow or first_round
+                    or started - self.last_slow >= max(turn, SLOW_FACTOR * self.slow_cost))
+            done_parts: tuple[str, ...] = ()
             if slow:
                 slow_started = time.perf_counter()
-                ops += self.display.slow_ops()
+                if force_slow:
+                    ops += self.display.slow_ops(every=every, parts=parts)
+                    done_parts = parts
+                elif first_round:
+                    done_parts = SLOW_PARTS
+                    ops += self.display.slow_ops(every=False, parts=done_parts)
+                else:
+                    done_parts = (SLOW_PARTS[self.next_part],)
+                    ops += self.display.slow_ops(every=False, parts=done_parts)
+                    self.next_part = (self.next_part + 1) % len(SLOW_PARTS)
                 self.slow_cost = time.perf_counter() - slow_started
                 self.last_slow = started
+            self.parts_sent.update(done_parts)
             size = self._emit(ops) if ops else 0
             if taken:
                 self._on_header()
             self.last_flush = time.perf_counter()
-            self.log.append({"time": started, "batches": taken, "ops": len(ops), "bytes": size, "slow": slow,
+            self.log.append({"time": started, "wall": time.time(), "final": final, "parts": done_parts,
+                             "seq": self.seq, "batches": taken, "ops": len(ops), "bytes": size, "slow": slow,
                              "seconds": self.last_flush - started,
                              "lag": (started - oldest) if oldest is not None else 0.0})
             return taken
@@ -105,6 +133,15 @@ class Coordinator:
         with self.lock:
             self._emit(self.display.snapshot_ops(), snapshot=True)
 
+    def replace_display(self, display: Display) -> None:
+        """Show other variables: the new panels' state, sent whole as a snapshot (the front
+        end has rebuilt its figures from the new spec, which the widget sent first)."""
+        with self.lock:
+            self.display = display
+            self.display.fast_ops()  # every growing source starts from the store
+            ops = self.display.snapshot_ops() + self.display.slow_ops()
+            self._emit(ops, snapshot=True)
+
     def select(self, name: str, element: int) -> None:
         with self.lock:
             self.display.select(name, element)
@@ -113,7 +150,8 @@ class Coordinator:
 
     def run_flusher(self, finished: threading.Event, settled: threading.Event, on_settled: Callable[[], None]) -> None:
         """The flusher thread: flush when batches arrive, at most every ``min_interval``;
-        once ``finished`` is set, a last flush with every panel, then ``on_settled``."""
+        once ``finished`` is set, a last flush, ``on_settled``, then a flush of every panel
+        and every summary row."""
         try:
             while True:
                 self.wake.wait(timeout=0.5)
@@ -126,18 +164,31 @@ class Coordinator:
                 if finished.is_set():
                     break
                 self._guarded_flush()
-            self._guarded_flush(force_slow=True)
+            # The page learns at once that sampling ended (traces and header first); every
+            # summary row follows, which may take longer with many elements shown.
+            self._guarded_flush()
         finally:
             try:
                 on_settled()
             finally:
+                # every summary row from every draw, in time-budgeted slices sent back to
+                # back (the sampler is done; no single update grows with the elements shown)
+                self.display.summary_budget = FINAL_SUMMARY_BUDGET
+                parts = SLOW_PARTS  # every panel once, then the table's remaining slices
+                for _ in range(len(self.display.all) + 1):
+                    self._guarded_flush(force_slow=True, every=False, final=True, parts=parts)
+                    parts = ("table",)
+                    if self.failure is not None or not self.display.summary_stale():
+                        break
+                self.display.summary_budget = SUMMARY_BUDGET
                 settled.set()
 
-    def _guarded_flush(self, force_slow: bool = False) -> None:
+    def _guarded_flush(self, force_slow: bool = False, every: bool | None = None, final: bool = False,
+                       parts: tuple[str, ...] = SLOW_PARTS) -> None:
         # A failing panel must neither stop the sampler nor leave ``wait()`` hanging: the
         # error is kept (and shown in the header) and the next flush tries again.
         try:
-            self.flush(force_slow)
+            self.flush(force_slow, every, final, parts)
         except Exception as error:
             self.failure = error
 

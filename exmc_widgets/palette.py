@@ -20,8 +20,8 @@ WHITE = "#FFFFFF"
 CHAINS = (
     "#FFB000",  # amber
     "#FF6A00",  # deep orange
-    "#FFD700",  # gold
-    "#CC5500",  # burnt orange
+    "#FFE45C",  # gold (light, apart from amber)
+    "#B33C00",  # burnt orange (dark, apart from deep orange)
     "#FF9F1C",  # tangerine
     "#FFE066",  # pale gold
     "#E2725B",  # terracotta

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from exmc.diagnostics import autocorr, bfmi, ess_bulk, ess_tail, hdi, rhat
+from exmc.diagnostics import autocorr, bfmi
+from exmc.diagnostics.summary import diagnostics_table
 
 HDI_PROB = 0.94
 MIN_BINS, MAX_BINS = 10, 60
 RHAT_FLAG = 1.01  # R-hat above this is flagged (Vehtari et al. 2021)
+ESS_PER_CHAIN = 100  # bulk or tail ESS below 100 per chain is flagged (Vehtari et al. 2021, ArviZ's 400 for 4)
+RANK_BINS = 20
 
 
 def element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
@@ -76,24 +79,24 @@ SUMMARY_COLUMNS = ("mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "ess_tail", "r
 def summary_stats(x: np.ndarray, hdi_prob: float = HDI_PROB) -> dict[str, np.ndarray]:
     """The summary table's columns for K quantities at once, x (chains, draws, K): ArviZ's
     columns and definitions (sd with ddof=1, the 94% HDI, rank-normalised bulk/tail ESS and
-    R-hat, from ``exmc.diagnostics``), each a (K,) array; NaN where there are too few draws
-    for a statistic to mean anything."""
+    R-hat), each a (K,) array; NaN where there are too few draws for a statistic to mean
+    anything. Computed by ``exmc.summary``'s own table, which sorts and rank-normalises the
+    draws once for every column (the separate functions would do it five times)."""
     x = np.asarray(x, dtype=np.float64)
     chains, n, k = x.shape
     nan = np.full(k, np.nan)
     if n == 0 or k == 0:
         return {c: nan.copy() for c in SUMMARY_COLUMNS}
-    pooled = x.reshape(chains * n, k)
-    enough = int(np.floor(hdi_prob * pooled.shape[0])) < pooled.shape[0]
-    low, high = (np.atleast_1d(v) for v in hdi(x, hdi_prob)) if enough else (nan, nan)
+    table = diagnostics_table(np.moveaxis(x, 2, 0), hdi_prob)
+    alpha = 1.0 - hdi_prob
     return {
-        "mean": pooled.mean(axis=0),
-        "sd": pooled.std(axis=0, ddof=1) if pooled.shape[0] > 1 else nan,
-        "hdi_3%": low,
-        "hdi_97%": high,
-        "ess_bulk": np.atleast_1d(ess_bulk(x)),
-        "ess_tail": np.atleast_1d(ess_tail(x)),
-        "r_hat": np.atleast_1d(rhat(x)),
+        "mean": table["mean"],
+        "sd": table["sd"],
+        "hdi_3%": table[f"hdi_{100 * alpha / 2:g}%"],
+        "hdi_97%": table[f"hdi_{100 * (1 - alpha / 2):g}%"],
+        "ess_bulk": table["ess_bulk"],
+        "ess_tail": table["ess_tail"],
+        "r_hat": table["r_hat"],
     }
 
 
@@ -109,18 +112,54 @@ def format_stat(column: str, value: float) -> str:
     return f"{value:.3g}" if abs(value) >= 1000 or (value != 0 and abs(value) < 1e-3) else f"{value:.3f}"
 
 
+def low_ess(ess: np.ndarray, chains: int) -> np.ndarray:
+    """Where an ESS (bulk or tail) is below ``ESS_PER_CHAIN`` per chain: too few effective
+    draws for the mean or the tail quantiles to be trusted (Vehtari et al. 2021, section 4);
+    undefined ESS (too few draws) is not flagged, the table shows a dash there."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(ess, dtype=np.float64) < ESS_PER_CHAIN * chains
+
+
 def summary_table(labels: list[str], x: np.ndarray) -> dict[str, object]:
     """The summary table: ``labels`` of the K quantities of x (chains, draws, K).
 
     Returns the raw ``stats`` (label -> column -> float), the ``rows`` as the table shows
-    them (strings) and ``flagged``: whether each row's R-hat exceeds 1.01.
+    them (strings), ``flagged``: whether each row's R-hat exceeds 1.01, and ``low_ess``:
+    per row, [bulk, tail] ESS below 100 per chain (``low_ess``).
     """
     columns = summary_stats(x)
     stats = {label: {c: float(columns[c][i]) for c in SUMMARY_COLUMNS} for i, label in enumerate(labels)}
     rows = [[label] + [format_stat(c, stats[label][c]) for c in SUMMARY_COLUMNS] for label in labels]
     with np.errstate(invalid="ignore"):
         flagged = [bool(r > RHAT_FLAG) for r in columns["r_hat"]]
-    return {"columns": ["", *SUMMARY_COLUMNS], "rows": rows, "flagged": flagged, "stats": stats}
+    chains = x.shape[0]
+    low = np.stack([low_ess(columns["ess_bulk"], chains), low_ess(columns["ess_tail"], chains)], axis=1)
+    return {"columns": ["", *SUMMARY_COLUMNS], "rows": rows, "flagged": flagged,
+            "low_ess": [[bool(b), bool(t)] for b, t in low], "stats": stats}
+
+
+def rank_histogram(x: np.ndarray, bins: int = RANK_BINS) -> dict[str, np.ndarray]:
+    """The rank plot (Vehtari et al. 2021, section 5): the draws of every chain ranked
+    together, and each chain's ranks binned in ``bins`` equal bins. Well-mixed chains give
+    flat histograms near the expected count ``draws / bins``; a chain stuck high or low
+    piles its ranks at one end. Returns ``x`` (bin centres on the rank scale 0..1), the
+    bins' ``left``/``right`` edges and one column ``c{k}`` of counts per chain k, divided
+    by the expected count (so 1 is flat whatever the number of draws)."""
+    x = np.asarray(x, dtype=np.float64)
+    chains, n = x.shape
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    out: dict[str, np.ndarray] = {"x": 0.5 * (edges[:-1] + edges[1:]), "left": edges[:-1], "right": edges[1:]}
+    if n == 0:
+        return {**out, **{f"c{k}": np.zeros(bins) for k in range(chains)}}
+    order = np.argsort(x, axis=None, kind="stable")
+    rank = np.empty(x.size)
+    rank[order] = np.arange(x.size)
+    scaled = (rank / x.size).reshape(chains, n)  # in [0, 1)
+    which = np.minimum((scaled * bins).astype(int), bins - 1)
+    expected = n / bins
+    for k in range(chains):
+        out[f"c{k}"] = np.bincount(which[k], minlength=bins) / expected
+    return out
 
 
 def forest(stats: list[dict[str, float]]) -> dict[str, np.ndarray]:

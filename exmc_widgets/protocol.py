@@ -121,10 +121,15 @@ def replace_op(source: str, data: Mapping[str, Any]) -> dict[str, Any]:
     return {"op": "replace", "source": source, "data": _columns(source, data)}
 
 
-def table_op(columns: list[str], rows: list[list[str]], flagged: list[bool]) -> dict[str, Any]:
-    if any(len(r) != len(columns) for r in rows) or len(flagged) != len(rows):
-        raise ProtocolError("summary table: every row needs one cell per column and one flag")
-    return {"op": "table", "columns": list(columns), "rows": [list(map(str, r)) for r in rows], "flagged": list(flagged)}
+def table_op(columns: list[str], rows: list[list[str]], flagged: list[bool],
+             low_ess: list[list[bool]] | None = None) -> dict[str, Any]:
+    """The summary table: formatted ``rows``, ``flagged`` (R-hat) and ``low_ess`` ([bulk,
+    tail] per row) flags."""
+    low_ess = [[False, False] for _ in rows] if low_ess is None else low_ess
+    if any(len(r) != len(columns) for r in rows) or len(flagged) != len(rows) or len(low_ess) != len(rows):
+        raise ProtocolError("summary table: every row needs one cell per column and its flags")
+    return {"op": "table", "columns": list(columns), "rows": [list(map(str, r)) for r in rows], "flagged": list(flagged),
+            "low_ess": [[bool(b), bool(t)] for b, t in low_ess]}
 
 
 def ops_message(seq: int, ops: list[dict[str, Any]], snapshot: bool = False) -> dict[str, Any]:
@@ -144,6 +149,6 @@ def apply_ops(sources: dict[str, dict[str, np.ndarray]], ops: list[Mapping[str, 
                 k: np.concatenate([old[k], np.asarray(v)]) if k in old else np.asarray(v) for k, v in op["data"].items()
             }
         elif kind == "table":
-            sources["$table"] = {"rows": op["rows"], "flagged": op["flagged"]}
+            sources["$table"] = {"rows": op["rows"], "flagged": op["flagged"], "low_ess": op.get("low_ess")}
         else:
             raise ProtocolError(f"unknown op {kind!r}")

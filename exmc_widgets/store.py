@@ -54,6 +54,7 @@ class DrawStore:
         self.div_chain = Growable(1, (), np.int64)
         self.div_index = Growable(1, (), np.int64)
         self.last = None  # the last batch received
+        self.batches = 0  # batches appended: the store holds exactly the first ``batches`` of a run
 
     def n(self, phase: str) -> int:
         return next(iter(self.draws[phase].values())).n if self.draws[phase] else 0
@@ -76,6 +77,27 @@ class DrawStore:
             self.div_chain.append(chain[order][None, :])
             self.div_index.append((index[order] + start)[None, :])
         self.last = batch
+        self.batches += 1
+
+    def show(self, names: Mapping[str, tuple[int, ...]], batches) -> None:
+        """Hold exactly the variables ``names`` (name -> shape), in that order: a variable
+        not held yet is filled from ``batches``, the batches appended so far (the first
+        ``self.batches`` of them are read); one no longer shown is dropped, so that the store
+        costs only what the dashboard shows."""
+        batches = list(batches)[: self.batches]
+        size = {name: int(np.prod(shape, dtype=int)) for name, shape in names.items()}
+        draws = {phase: {} for phase in ("warmup", "sampling")}
+        for name in names:
+            for phase in draws:
+                held = self.draws[phase].get(name)
+                if held is None:
+                    held = Growable(self.chains, (size[name],))
+                    for batch in batches:
+                        if batch.phase == phase:
+                            block = np.asarray(batch.draws[name], dtype=np.float64)
+                            held.append(block.reshape(block.shape[0], block.shape[1], -1))
+                draws[phase][name] = held
+        self.shapes, self.draws = dict(names), draws
 
     def values(self, phase: str, name: str, element: int) -> np.ndarray:
         """(chains, n) draws of one scalar element."""
@@ -101,6 +123,14 @@ class DrawStore:
                 store.append(_TraceBlock(phase, posterior, stats))
         store.last = None  # no batch: nothing to continue from
         return store
+
+
+def trace_blocks(trace) -> list:
+    """A finished trace's phases as batches, for ``DrawStore.show``."""
+    return [_TraceBlock(phase, posterior, stats) for phase, posterior, stats in (
+        ("warmup", trace.warmup_posterior, trace.warmup_sample_stats),
+        ("sampling", trace.posterior, trace.sample_stats),
+    ) if stats and next(iter(stats.values())).shape[1] > 0]
 
 
 class _TraceBlock:

@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 44d61fd49c6580b12b785a15bc100fda719e34ac4dd188365403aaaabbf773a7 */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: ab349a90017984382cfd4e7e5eed60016845b9f9380c72534556ecaddfd64bad */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -77,16 +77,26 @@ function buildHeader(model) {
       field("step size", number(model.get("step_size"), 4))
     );
     const running = state2 === "compiling" || state2 === "warmup" || state2 === "sampling";
-    stop.disabled = !running;
+    if (!running) stopping = false;
+    stop.disabled = !running || stopping;
+    stop.textContent = stopping ? "Stopping\u2026" : "Stop";
     const canExtend = model.get("can_extend") && !running;
     extend.disabled = !canExtend;
     more.disabled = !canExtend;
+    stop.hidden = !running;
+    more.hidden = extend.hidden = running || !model.get("can_extend");
+    controls.hidden = stop.hidden && extend.hidden;
     if (document.activeElement !== more) more.value = String(model.get("extend_draws"));
     extend.textContent = `+${more.value || model.get("extend_draws")} draws`;
     message.textContent = model.get("message");
     message.hidden = !model.get("message");
   }
-  stop.addEventListener("click", () => model.send({ type: "stop" }));
+  let stopping = false;
+  stop.addEventListener("click", () => {
+    stopping = true;
+    update();
+    model.send({ type: "stop" });
+  });
   more.addEventListener("input", () => {
     extend.textContent = `+${more.value} draws`;
   });
@@ -168,6 +178,13 @@ var ModelStore = class {
     this.synced = false;
     this.asked = false;
     this.listeners = /* @__PURE__ */ new Set();
+    this.log = [];
+    this.titles = [];
+    this.onTitle = () => {
+      this.titles.push([Date.now(), model.get("title")]);
+      if (this.titles.length > 2e3) this.titles.splice(0, this.titles.length - 2e3);
+    };
+    model.on("change:title", this.onTitle);
     this.onMessage = (msg, buffers) => this.handle(msg, buffers ?? []);
     model.on("msg:custom", this.onMessage);
     this.askSnapshot();
@@ -178,6 +195,16 @@ var ModelStore = class {
   }
   handle(msg, buffers) {
     if (msg?.type !== "ops") return;
+    const arrived = Date.now();
+    const started = performance.now();
+    try {
+      this.apply(msg, buffers);
+    } finally {
+      this.log.push([msg.seq, arrived, performance.now() - started]);
+      if (this.log.length > 2e3) this.log.splice(0, this.log.length - 2e3);
+    }
+  }
+  apply(msg, buffers) {
     if (msg.snapshot) {
       this.sources.clear();
       applyOps(this.sources, decode(msg.ops, buffers));
@@ -215,6 +242,7 @@ var ModelStore = class {
   }
   dispose() {
     this.model.off("msg:custom", this.onMessage);
+    this.model.off("change:title", this.onTitle);
     this.listeners.clear();
   }
 };
@@ -223,17 +251,22 @@ var ModelStore = class {
 function makeFigure(B, palette, options) {
   const { title, ...rest } = options;
   const fig = B.Plotting.figure({
-    tools: "pan,wheel_zoom,box_zoom,reset,save",
-    toolbar_location: null,
+    tools: "box_zoom,wheel_zoom,reset",
+    toolbar_location: "right",
     background_fill_color: palette.background,
     border_fill_color: palette.background,
     outline_line_color: palette.grid,
-    min_border_left: 40,
+    min_border_left: 44,
     min_border_right: 8,
     min_border_top: 4,
     min_border_bottom: 24,
     ...rest
   });
+  if (fig.toolbar) {
+    fig.toolbar.logo = null;
+    fig.toolbar.autohide = true;
+    if (!("tools" in rest) || !rest.tools.includes("wheel")) fig.toolbar.active_scroll = null;
+  }
   if (title) {
     fig.title.setv({ text: title, text_color: palette.text, text_font_size: "11px", text_font_style: "normal" });
   }
@@ -243,7 +276,7 @@ function makeFigure(B, palette, options) {
       major_tick_line_color: palette.muted,
       minor_tick_line_color: null,
       major_label_text_color: palette.text,
-      major_label_text_font_size: "9px",
+      major_label_text_font_size: "10px",
       axis_label_text_color: palette.text,
       axis_label_text_font_size: "10px"
     });
@@ -262,7 +295,7 @@ function source(B, sources, id, columns) {
 // src/figures/acf.js
 function acfFigure(B, spec, name, sources) {
   const { palette } = spec;
-  const fig = makeFigure(B, palette, { width: 230, height: 160, title: "autocorrelation", y_range: new B.Range1d({ start: -0.25, end: 1.05 }) });
+  const fig = makeFigure(B, palette, { width: 200, height: 170, title: "autocorrelation", y_range: new B.Range1d({ start: -0.25, end: 1.05 }) });
   const acf = source(B, sources, `acf/${name}`, ["lag", "acf"]);
   fig.vbar({ x: { field: "lag" }, top: { field: "acf" }, width: 0.7, source: acf, fill_color: palette.amber, line_alpha: 0 });
   fig.add_layout(new B.Span({ location: 0, dimension: "width", line_color: palette.muted, line_width: 1 }));
@@ -272,9 +305,10 @@ function acfFigure(B, spec, name, sources) {
 // src/figures/energy.js
 function energyFigure(B, spec, sources) {
   const { palette } = spec;
-  const fig = makeFigure(B, palette, { width: 360, height: 220, title: "energy" });
+  const fig = makeFigure(B, palette, { width: 380, height: 230, title: "energy" });
   const marginal = source(B, sources, "energy/marginal", ["left", "right", "top"]);
   const transition = source(B, sources, "energy/transition", ["left", "right", "top"]);
+  source(B, sources, "energy/bfmi", ["text"]);
   const quad = (src, colour, label) => fig.quad({
     left: { field: "left" },
     right: { field: "right" },
@@ -296,32 +330,26 @@ function energyFigure(B, spec, sources) {
     label_text_font_size: "9px",
     location: "top_right"
   });
-  const bfmi = source(B, sources, "energy/bfmi", ["text"]);
-  fig.add_layout(new B.LabelSet({
-    x: { value: 6 },
-    y: { value: 6 },
-    x_units: "screen",
-    y_units: "screen",
-    text: { field: "text" },
-    source: bfmi,
-    text_color: palette.text,
-    text_font_size: "9px"
-  }));
   return fig;
 }
 
 // src/figures/forest.js
+var LABELLED = 25;
 function forestFigure(B, spec, sources) {
   const { palette } = spec;
   const labels = spec.forest;
   const n = labels.length;
   const fig = makeFigure(B, palette, {
-    width: 360,
-    height: Math.max(140, 22 * n + 50),
+    width: 380,
+    height: Math.min(Math.max(140, 22 * n + 50), 600),
     title: "forest: mean and 94% HDI",
     y_range: new B.Range1d({ start: -0.7, end: n - 0.3 })
   });
-  const overrides = new Map(labels.map((label, k) => [n - 1 - k, label]));
+  const every = Math.max(1, Math.ceil(n / LABELLED));
+  const overrides = /* @__PURE__ */ new Map();
+  labels.forEach((label, k) => {
+    if (k % every === 0) overrides.set(n - 1 - k, label);
+  });
   fig.yaxis.ticker = new B.FixedTicker({ ticks: [...overrides.keys()] });
   fig.yaxis.major_label_overrides = overrides;
   for (const grid of fig.ygrids) grid.visible = false;
@@ -333,16 +361,17 @@ function forestFigure(B, spec, sources) {
     y1: { field: "y" },
     source: forest,
     line_color: palette.amber,
-    line_width: 2.5
+    line_width: n > LABELLED ? 1.5 : 2.5
   });
-  fig.scatter({ x: { field: "mean" }, y: { field: "y" }, source: forest, size: 7, fill_color: { field: "color" }, line_color: { field: "color" } });
+  fig.scatter({ x: { field: "mean" }, y: { field: "y" }, source: forest, size: n > LABELLED ? 4 : 7, fill_color: { field: "color" }, line_color: { field: "color" } });
   return fig;
 }
 
 // src/figures/histogram.js
 function histogramFigure(B, spec, name, sources) {
   const { palette } = spec;
-  const fig = makeFigure(B, palette, { width: 230, height: 160, title: "posterior" });
+  const fig = makeFigure(B, palette, { width: 220, height: 170, title: "posterior" });
+  for (const axis of fig.below) axis.ticker.desired_num_ticks = 4;
   const hist = source(B, sources, `hist/${name}`, ["left", "right", "top"]);
   fig.quad({
     left: { field: "left" },
@@ -363,12 +392,12 @@ function pairGrid(B, spec, sources) {
   const { palette } = spec;
   const labels = spec.pair;
   const k = labels.length;
-  const size = k > 3 ? 150 : 180;
+  const size = k > 3 ? 170 : 200;
   const rows = [];
   for (let i = 0; i < k; i++) {
     const row = [];
     for (let j = 0; j < k; j++) {
-      const options = { width: size, height: size, min_border_left: 30, min_border_bottom: 20 };
+      const options = { width: size + (j === 0 ? 30 : 0), height: size + (i === k - 1 ? 20 : 0), min_border_left: j === 0 ? 60 : 30, min_border_bottom: i === k - 1 ? 40 : 20 };
       if (i === k - 1) options.x_axis_label = labels[j];
       if (j === 0) options.y_axis_label = labels[i];
       if (i < j) {
@@ -376,6 +405,10 @@ function pairGrid(B, spec, sources) {
         options.y_range = new B.Range1d({ start: -1, end: 1 });
       }
       const fig = makeFigure(B, palette, options);
+      for (const axis of fig.axes) {
+        axis.ticker.desired_num_ticks = 3;
+        axis.major_label_text_font_size = "9px";
+      }
       if (i === j) {
         const hist = source(B, sources, `pairhist/${i}`, ["left", "right", "top"]);
         fig.quad({
@@ -412,24 +445,150 @@ function pairGrid(B, spec, sources) {
     }
     rows.push(row);
   }
-  return B.Plotting.gridplot(rows, { toolbar_location: null });
+  return B.Plotting.gridplot(rows, { toolbar_location: "right" });
+}
+
+// src/figures/rank.js
+function rankFigure(B, spec, name, sources) {
+  const { palette, chains } = spec;
+  const fig = makeFigure(B, palette, { width: 200, height: 170, title: "rank (per chain)", y_range: new B.DataRange1d({ start: 0 }) });
+  const columns = ["x", "left", "right", ...Array.from({ length: chains }, (_, c) => `c${c}`)];
+  const ranks = source(B, sources, `rank/${name}`, columns);
+  fig.add_layout(new B.Span({ location: 1, dimension: "width", line_color: palette.muted, line_dash: "dashed", line_width: 1 }));
+  for (let c = 0; c < chains; c++) {
+    fig.step({ x: { field: "x" }, y: { field: `c${c}` }, source: ranks, mode: "center", line_color: palette.chains[c % palette.chains.length], line_width: 1.3 });
+  }
+  return fig;
 }
 
 // src/figures/trace.js
 function traceFigure(B, spec, name, sources) {
   const { palette, chains } = spec;
-  const fig = makeFigure(B, palette, { width: 470, height: 160, title: "trace" });
-  fig.add_layout(new B.BoxAnnotation({ right: 0, fill_color: palette.muted, fill_alpha: 0.12, line_alpha: 0 }));
+  const x_range = new B.DataRange1d();
+  const y_range = new B.DataRange1d();
+  const fig = makeFigure(B, palette, {
+    height: 170,
+    min_width: 300,
+    sizing_mode: "stretch_width",
+    title: "trace",
+    x_range,
+    y_range,
+    // three tools: a fourth (pan) pushed reset into the toolbar's overflow menu
+    tools: "xwheel_zoom,box_zoom,reset",
+    toolbar_location: "right"
+  });
+  const wheel = fig.toolbar.tools.find((t) => t instanceof B.WheelZoomTool);
+  if (wheel) fig.toolbar.active_scroll = wheel;
+  fig.toolbar.logo = null;
+  fig.toolbar.autohide = false;
+  const shade = new B.BoxAnnotation({ right: 0, fill_color: palette.muted, fill_alpha: 0.12, line_alpha: 0 });
+  fig.add_layout(shade);
+  const warmLines = [];
+  const drawnLines = [];
+  const drawnSources = [];
   for (let c = 0; c < chains; c++) {
     const colour = palette.chains[c % palette.chains.length];
     const warm = source(B, sources, `trace/${name}/w${c}`, ["x", "y"]);
-    fig.line({ x: { field: "x" }, y: { field: "y" }, source: warm, line_color: colour, line_alpha: 0.3, line_width: 1 });
+    warmLines.push(fig.line({ x: { field: "x" }, y: { field: "y" }, source: warm, line_color: colour, line_alpha: 0.35, line_width: 1 }));
     const drawn = source(B, sources, `trace/${name}/s${c}`, ["x", "y"]);
-    fig.line({ x: { field: "x" }, y: { field: "y" }, source: drawn, line_color: colour, line_alpha: 0.85, line_width: 1 });
+    drawnSources.push(drawn);
+    drawnLines.push(fig.line({ x: { field: "x" }, y: { field: "y" }, source: drawn, line_color: colour, line_alpha: 0.85, line_width: 1.2 }));
   }
   const divergent = source(B, sources, `div/${name}`, ["x", "y"]);
-  fig.scatter({ x: { field: "x" }, y: { field: "y" }, source: divergent, marker: "x", size: 7, line_color: palette.red, line_width: 1.5 });
-  return fig;
+  const marks = fig.scatter({ x: { field: "x" }, y: { field: "y" }, source: divergent, marker: "x", size: 7, line_color: palette.red, line_width: 1.5 });
+  let state2 = null;
+  function follow(showWarmup) {
+    const sampling = drawnSources.some((cds) => cds.get_length() > 0);
+    const warmupShown = showWarmup || !sampling;
+    const key = `${sampling}/${warmupShown}`;
+    if (key === state2) return;
+    state2 = key;
+    const followed = warmupShown ? [...warmLines, ...drawnLines, marks] : [...drawnLines, marks];
+    x_range.renderers = followed;
+    y_range.renderers = followed;
+    for (const line of warmLines) line.visible = warmupShown;
+    shade.visible = warmupShown;
+    x_range.reset?.();
+    y_range.reset?.();
+  }
+  return { fig, follow };
+}
+
+// src/pickers.js
+var counter = 0;
+function el2(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== void 0) node.textContent = text;
+  return node;
+}
+function elementMenu(labels, current, onPick, className = "exmc-element") {
+  const input = el2("input", className);
+  input.type = "search";
+  input.spellcheck = false;
+  input.placeholder = "element";
+  const list = el2("datalist");
+  list.id = `exmc-labels-${++counter}`;
+  for (const label of labels) list.append(new Option(label));
+  input.setAttribute("list", list.id);
+  input.value = labels[current] ?? "";
+  const index = new Map(labels.map((label, k) => [label, k]));
+  const pick = () => {
+    const k = index.get(input.value.trim());
+    if (k !== void 0) onPick(k);
+  };
+  input.addEventListener("change", pick);
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") pick();
+  });
+  const box = el2("span", "exmc-menu");
+  box.append(input, list);
+  return { root: box, input, set: (k) => {
+    if (document.activeElement !== input) input.value = labels[k] ?? "";
+  } };
+}
+function variablePicker(model, spec) {
+  const root = el2("div", "exmc-picker");
+  root.append(el2("span", "exmc-stat-label", "variables"));
+  const shown = new Set(spec.variables.map((v) => v.name));
+  const boxes = [];
+  for (const variable of spec.available ?? []) {
+    const label = el2("label", "exmc-pick");
+    const box = el2("input");
+    box.type = "checkbox";
+    box.value = variable.name;
+    box.checked = shown.has(variable.name);
+    const size = variable.shape.reduce((a, b) => a * b, 1);
+    const note = variable.det ? ` (det${size > 1 ? `, ${size}` : ""})` : size > 1 ? ` (${size})` : "";
+    label.append(box, document.createTextNode(variable.name + note));
+    label.dataset.variable = variable.name;
+    if (variable.det) label.classList.add("exmc-det");
+    boxes.push(box);
+    root.append(label);
+  }
+  root.addEventListener("change", () => {
+    const names = boxes.filter((b) => b.checked).map((b) => b.value);
+    if (names.length === 0) return;
+    model.set("var_names", names);
+    model.save_changes();
+  });
+  return root;
+}
+function pairPicker(model, spec) {
+  const root = el2("div", "exmc-pair-picker");
+  const labels = spec.variables.flatMap((v) => v.labels);
+  const chosen = [...spec.pair];
+  chosen.forEach((label, slot) => {
+    const menu = elementMenu(labels, labels.indexOf(label), (k) => {
+      const next = [...model.get("pair")];
+      next[slot] = labels[k];
+      if (new Set(next).size !== next.length) return;
+      model.set("pair", next);
+      model.save_changes();
+    }, "exmc-element exmc-pair-element");
+    root.append(menu.root);
+  });
+  return root;
 }
 
 // src/summary.js
@@ -447,14 +606,18 @@ function buildSummary() {
       th.textContent = c;
       head.append(th);
     }
+    const bulk = data.columns.indexOf("ess_bulk");
+    const tail = data.columns.indexOf("ess_tail");
     const body = table.createTBody();
     data.rows.forEach((cells, r) => {
       const row = body.insertRow();
       if (data.flagged[r]) row.className = "exmc-flagged";
+      const low = data.low_ess?.[r] ?? [false, false];
       cells.forEach((text, c) => {
         const cell = row.insertCell();
         cell.textContent = text;
         if (c === 0) cell.className = "exmc-label";
+        else if (c === bulk && low[0] || c === tail && low[1]) cell.className = "exmc-low-ess";
       });
     });
   }
@@ -473,7 +636,7 @@ function section(className, title) {
   }
   return root;
 }
-function variableHead(model, variable) {
+function variableHead(model, variable, disposers) {
   const head = document.createElement("div");
   head.className = "exmc-variable";
   const name = document.createElement("span");
@@ -481,26 +644,62 @@ function variableHead(model, variable) {
   name.textContent = variable.name;
   head.append(name);
   if (variable.labels.length > 1) {
-    const select = document.createElement("select");
-    select.className = "exmc-element";
-    variable.labels.forEach((label, k) => select.add(new Option(label, String(k))));
-    const sync = () => {
-      select.value = String(model.get("selection")[variable.name] ?? 0);
-    };
-    select.addEventListener("change", () => {
-      model.set("selection", { ...model.get("selection"), [variable.name]: Number(select.value) });
+    const current = () => model.get("selection")[variable.name] ?? 0;
+    const menu = elementMenu(variable.labels, current(), (k) => {
+      model.set("selection", { ...model.get("selection"), [variable.name]: k });
       model.save_changes();
     });
+    const sync = () => menu.set(current());
     model.on("change:selection", sync);
-    sync();
-    head.append(select);
+    disposers.push(() => model.off("change:selection", sync));
+    head.append(menu.root);
+  }
+  if (variable.note) {
+    const note = document.createElement("span");
+    note.className = "exmc-note";
+    note.textContent = variable.note;
+    head.append(note);
   }
   return head;
+}
+function legend(spec, onWarmup) {
+  const root = document.createElement("div");
+  root.className = "exmc-legend";
+  for (let c = 0; c < spec.chains; c++) {
+    const item = document.createElement("span");
+    item.className = "exmc-legend-item";
+    const swatch = document.createElement("span");
+    swatch.className = "exmc-swatch";
+    swatch.style.background = spec.palette.chains[c % spec.palette.chains.length];
+    item.append(swatch, document.createTextNode(`chain ${c}`));
+    root.append(item);
+  }
+  const toggle = document.createElement("label");
+  toggle.className = "exmc-warmup-toggle";
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.addEventListener("change", () => onWarmup(box.checked));
+  toggle.append(box, document.createTextNode("show warmup"));
+  root.append(toggle);
+  return root;
 }
 function buildView(B, model, spec, root) {
   const sources = /* @__PURE__ */ new Map();
   const shown = [];
   const summary = buildSummary();
+  const disposers = [];
+  const traces = [];
+  let showWarmup = false;
+  const follow = () => {
+    for (const t of traces) t.follow(showWarmup);
+  };
+  const picker = section("exmc-variables");
+  const live = (spec.available ?? []).length > 0;
+  if (live) picker.append(variablePicker(model, spec));
+  picker.append(legend(spec, (on) => {
+    showWarmup = on;
+    follow();
+  }));
   const top = section("exmc-top");
   const summaryBox = section("exmc-summary-box", "summary");
   summaryBox.append(summary.root);
@@ -513,19 +712,36 @@ function buildView(B, model, spec, root) {
     row.className = "exmc-row";
     row.dataset.variable = variable.name;
     const plots = document.createElement("div");
-    row.append(variableHead(model, variable), plots);
+    plots.className = "exmc-plots";
+    row.append(variableHead(model, variable, disposers), plots);
     rows.append(row);
-    const figures = [traceFigure, histogramFigure, acfFigure].map((make) => make(B, spec, variable.name, sources));
-    shown.push([new B.Row({ children: figures }), plots]);
+    const trace = traceFigure(B, spec, variable.name, sources);
+    traces.push(trace);
+    const figures2 = [trace.fig, ...[histogramFigure, acfFigure, rankFigure].map((make) => make(B, spec, variable.name, sources))];
+    shown.push([new B.Row({ children: figures2, sizing_mode: "stretch_width" }), plots]);
   }
   const bottom = section("exmc-bottom");
   const pairBox = section("exmc-pair", "pair plot");
   const energyBox = section("exmc-energy");
+  const energyPlot = document.createElement("div");
+  const bfmi = document.createElement("div");
+  bfmi.className = "exmc-bfmi";
+  energyBox.append(energyPlot, bfmi);
   bottom.append(pairBox, energyBox);
-  if (spec.pair.length > 0) shown.push([pairGrid(B, spec, sources), pairBox]);
-  shown.push([energyFigure(B, spec, sources), energyBox]);
-  root.append(top, rows, bottom);
+  if (spec.pair.length > 0) {
+    if (live) pairBox.append(pairPicker(model, spec));
+    const grid = document.createElement("div");
+    pairBox.append(grid);
+    shown.push([pairGrid(B, spec, sources), grid]);
+  }
+  shown.push([energyFigure(B, spec, sources), energyPlot]);
+  root.append(picker, top, rows, bottom);
   const views = [];
+  function texts() {
+    const text = sources.get("energy/bfmi")?.data.text;
+    bfmi.textContent = text && text.length ? text[0] : "";
+    follow();
+  }
   function load(store) {
     for (const [id, cds] of sources) {
       const data = store.get(id);
@@ -533,6 +749,7 @@ function buildView(B, model, spec, root) {
       else cds.data = Object.fromEntries(Object.keys(cds.data).map((k) => [k, []]));
     }
     summary.show(store.get("$table"));
+    texts();
   }
   function apply(ops) {
     for (const op of ops) {
@@ -545,14 +762,17 @@ function buildView(B, model, spec, root) {
       if (op.op === "stream") cds.stream({ ...op.data });
       else cds.data = { ...op.data };
     }
+    texts();
   }
   async function show() {
     for (const [item, target] of shown) views.push(await B.Plotting.show(item, target));
   }
   function remove() {
+    for (const dispose of disposers) dispose();
     for (const view of views) view.remove();
   }
-  return { sources, load, apply, show, remove };
+  const figures = new Map(spec.variables.map((v, i) => [`trace/${v.name}`, traces[i].fig]));
+  return { sources, figures, load, apply, show, remove };
 }
 
 // src/index.js
@@ -570,10 +790,10 @@ function initialize({ model }) {
     models.delete(uid);
   };
 }
-async function render({ model, el: el2 }) {
+async function render({ model, el: el3 }) {
   const root = document.createElement("div");
   root.className = "exmc-dash";
-  el2.append(root);
+  el3.append(root);
   const header = buildHeader(model);
   root.append(header.root);
   const { store, bokeh } = state(model);
@@ -591,12 +811,29 @@ async function render({ model, el: el2 }) {
     const body = document.createElement("div");
     body.className = "exmc-body";
     root.append(body);
-    view = buildView(B, model, model.get("spec"), body);
-    view.load(store.sources);
+    const build = async () => {
+      view?.remove();
+      body.replaceChildren();
+      const built = buildView(B, model, model.get("spec"), body);
+      view = built;
+      view.load(store.sources);
+      await built.show();
+      if (view !== built) return;
+      root.__exmc = { sources: view.sources, figures: view.figures, store };
+      root.dataset.ready = "true";
+    };
     unsubscribe = store.subscribe((ops) => ops === null ? view.load(store.sources) : view.apply(ops));
-    await view.show();
-    root.__exmc = { sources: view.sources, store };
-    root.dataset.ready = "true";
+    const rebuild = () => {
+      root.dataset.ready = "false";
+      build().catch((error) => console.error("exmc dashboard:", error));
+    };
+    model.on("change:spec", rebuild);
+    const previous = unsubscribe;
+    unsubscribe = () => {
+      previous();
+      model.off("change:spec", rebuild);
+    };
+    await build();
   } catch (error) {
     const failure = document.createElement("div");
     failure.className = "exmc-message";

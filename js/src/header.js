@@ -44,17 +44,28 @@ export function buildHeader(model) {
       field("step size", number(model.get("step_size"), 4)),
     );
     const running = state === "compiling" || state === "warmup" || state === "sampling";
-    stop.disabled = !running;
+    if (!running) stopping = false;
+    stop.disabled = !running || stopping;
+    stop.textContent = stopping ? "Stopping\u2026" : "Stop";
     const canExtend = model.get("can_extend") && !running;
     extend.disabled = !canExtend;
     more.disabled = !canExtend;
+    // no dead controls: Stop only while sampling, "+N draws" only when the chains can go on
+    stop.hidden = !running;
+    more.hidden = extend.hidden = running || !model.get("can_extend");
+    controls.hidden = stop.hidden && extend.hidden;
     if (document.activeElement !== more) more.value = String(model.get("extend_draws"));
     extend.textContent = `+${more.value || model.get("extend_draws")} draws`;
     message.textContent = model.get("message");
     message.hidden = !model.get("message");
   }
 
-  stop.addEventListener("click", () => model.send({ type: "stop" }));
+  let stopping = false;
+  stop.addEventListener("click", () => {
+    stopping = true; // the click is seen at once; the title says where sampling stopped
+    update();
+    model.send({ type: "stop" });
+  });
   more.addEventListener("input", () => {
     extend.textContent = `+${more.value} draws`;
   });

@@ -42,13 +42,29 @@ async function render({ model, el }) {
     const body = document.createElement("div");
     body.className = "exmc-body";
     root.append(body);
-    view = buildView(B, model, model.get("spec"), body);
     // load and subscribe with no await between: every message after the load reaches the view
-    view.load(store.sources);
+    const build = async () => {
+      view?.remove();
+      body.replaceChildren();
+      const built = buildView(B, model, model.get("spec"), body);
+      view = built;
+      view.load(store.sources);
+      await built.show();
+      if (view !== built) return;
+      root.__exmc = { sources: view.sources, figures: view.figures, store }; // for the browser test
+      root.dataset.ready = "true";
+    };
     unsubscribe = store.subscribe((ops) => (ops === null ? view.load(store.sources) : view.apply(ops)));
-    await view.show();
-    root.__exmc = { sources: view.sources, store }; // for the browser test
-    root.dataset.ready = "true";
+    // other variables or pair-plot elements: the figures are built again from the new spec
+    // (Python sends the spec first, then a snapshot of the new panels' data)
+    const rebuild = () => {
+      root.dataset.ready = "false";
+      build().catch((error) => console.error("exmc dashboard:", error));
+    };
+    model.on("change:spec", rebuild);
+    const previous = unsubscribe;
+    unsubscribe = () => { previous(); model.off("change:spec", rebuild); };
+    await build();
   } catch (error) {
     const failure = document.createElement("div");
     failure.className = "exmc-message";

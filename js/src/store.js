@@ -12,6 +12,16 @@ export class ModelStore {
     this.synced = false;
     this.asked = false;
     this.listeners = new Set();
+    // [seq, arrival time (ms since the epoch), milliseconds applying it]: the browser test
+    // compares arrivals with the kernel's flush times (the same clock); the last 2000 kept
+    this.log = [];
+    // [arrival time, title]: every title the page received (the header's count), last 2000
+    this.titles = [];
+    this.onTitle = () => {
+      this.titles.push([Date.now(), model.get("title")]);
+      if (this.titles.length > 2000) this.titles.splice(0, this.titles.length - 2000);
+    };
+    model.on("change:title", this.onTitle);
     this.onMessage = (msg, buffers) => this.handle(msg, buffers ?? []);
     model.on("msg:custom", this.onMessage);
     this.askSnapshot();
@@ -24,6 +34,17 @@ export class ModelStore {
 
   handle(msg, buffers) {
     if (msg?.type !== "ops") return;
+    const arrived = Date.now();
+    const started = performance.now();
+    try {
+      this.apply(msg, buffers);
+    } finally {
+      this.log.push([msg.seq, arrived, performance.now() - started]);
+      if (this.log.length > 2000) this.log.splice(0, this.log.length - 2000);
+    }
+  }
+
+  apply(msg, buffers) {
     if (msg.snapshot) {
       this.sources.clear();
       applyOps(this.sources, decode(msg.ops, buffers));
@@ -65,6 +86,7 @@ export class ModelStore {
 
   dispose() {
     this.model.off("msg:custom", this.onMessage);
+    this.model.off("change:title", this.onTitle);
     this.listeners.clear();
   }
 }

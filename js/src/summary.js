@@ -1,5 +1,6 @@
-// The summary table (mean, sd, HDI, ESS bulk/tail, R-hat), rows as Python formatted them;
-// a row whose R-hat is flagged shows it in red.
+// The summary table (mean, sd, HDI, ESS bulk/tail, R-hat), rows as Python formatted them,
+// in a box that scrolls past ~16 rows; a flagged R-hat shows in red, an ESS below 100 per
+// chain (bulk or tail) in red too.
 export function buildSummary() {
   const root = document.createElement("div");
   root.className = "exmc-summary";
@@ -14,14 +15,18 @@ export function buildSummary() {
       th.textContent = c;
       head.append(th);
     }
+    const bulk = data.columns.indexOf("ess_bulk");
+    const tail = data.columns.indexOf("ess_tail");
     const body = table.createTBody();
     data.rows.forEach((cells, r) => {
       const row = body.insertRow();
       if (data.flagged[r]) row.className = "exmc-flagged";
+      const low = data.low_ess?.[r] ?? [false, false];
       cells.forEach((text, c) => {
         const cell = row.insertCell();
         cell.textContent = text;
         if (c === 0) cell.className = "exmc-label";
+        else if ((c === bulk && low[0]) || (c === tail && low[1])) cell.className = "exmc-low-ess";
       });
     });
   }

@@ -73,9 +73,10 @@ def test_flushes_are_throttled_coalesced_and_keep_up():
     # every batch went into exactly one flush; flushes coalesced many batches
     assert sum(entry["batches"] for entry in coordinator.log) == total
     assert len(coordinator.log) < total / 4
-    # at most one flush per 100 ms
-    gaps = np.diff([entry["time"] for entry in coordinator.log])
+    # at most one flush per 100 ms while sampling; after it, the summary's last slices
+    gaps = np.diff([entry["time"] for entry in coordinator.log if not entry["final"]])
     assert gaps.min() >= 0.1 - 1e-3
+    assert coordinator.log[-1]["final"] and not coordinator.display.summary_stale()
     # no backlog: a batch waits at most about one interval before it is flushed
     assert max(entry["lag"] for entry in coordinator.log) < 0.3
     # messages numbered from 1 without gaps; the browser ends up with the whole run
@@ -94,7 +95,11 @@ def test_slow_panels_wait_for_their_interval():
     for batch in batches(draws=200):
         coordinator.add(batch)
         coordinator.flush()
-    assert [entry["slow"] for entry in coordinator.log].count(True) == 1  # the first flush only
+    for _ in range(5):
+        coordinator.flush()
+    # every part on the first draws, then none within the interval
+    assert [entry["parts"] for entry in coordinator.log[:2]] == [("rows", "table", "pair", "energy"), ()]
+    assert [entry["slow"] for entry in coordinator.log].count(True) == 1
     coordinator.flush(force_slow=True)
     assert coordinator.log[-1]["slow"]
 
@@ -102,7 +107,7 @@ def test_slow_panels_wait_for_their_interval():
 def test_a_failing_panel_neither_stops_sampling_nor_hangs_wait(monkeypatch):
     store = DrawStore(SHAPES, CHAINS)
     display = Display(store, TUNE)
-    monkeypatch.setattr(display, "slow_ops", lambda rows_only=None: 1 / 0)
+    monkeypatch.setattr(display, "slow_ops", lambda rows_only=None, **options: 1 / 0)
     coordinator = Coordinator(store, display, Recorder(), lambda: None)
     ended = []
     run = SamplerRun(coordinator, lambda: batches(draws=300), lambda o, e: ended.append(o)).start()

@@ -1,17 +1,17 @@
 // The pair plot, k x k: histograms on the diagonal, scatter below (divergent draws in red),
-// correlation coefficients above.
+// correlation coefficients above. Three ticks an axis, so that the labels never overlap.
 import { makeFigure, source } from "../theme.js";
 
 export function pairGrid(B, spec, sources) {
   const { palette } = spec;
   const labels = spec.pair;
   const k = labels.length;
-  const size = k > 3 ? 150 : 180;
+  const size = k > 3 ? 170 : 200;
   const rows = [];
   for (let i = 0; i < k; i++) {
     const row = [];
     for (let j = 0; j < k; j++) {
-      const options = { width: size, height: size, min_border_left: 30, min_border_bottom: 20 };
+      const options = { width: size + (j === 0 ? 30 : 0), height: size + (i === k - 1 ? 20 : 0), min_border_left: j === 0 ? 60 : 30, min_border_bottom: i === k - 1 ? 40 : 20 };
       if (i === k - 1) options.x_axis_label = labels[j];
       if (j === 0) options.y_axis_label = labels[i];
       if (i < j) {
@@ -19,6 +19,10 @@ export function pairGrid(B, spec, sources) {
         options.y_range = new B.Range1d({ start: -1, end: 1 });
       }
       const fig = makeFigure(B, palette, options);
+      for (const axis of fig.axes) {
+        axis.ticker.desired_num_ticks = 3;
+        axis.major_label_text_font_size = "9px";
+      }
       if (i === j) {
         const hist = source(B, sources, `pairhist/${i}`, ["left", "right", "top"]);
         fig.quad({
@@ -43,5 +47,5 @@ export function pairGrid(B, spec, sources) {
     }
     rows.push(row);
   }
-  return B.Plotting.gridplot(rows, { toolbar_location: null });
+  return B.Plotting.gridplot(rows, { toolbar_location: "right" });
 }
