@@ -37,6 +37,8 @@ def _diagonal(a):
 
 
 def _is_symmetric_pd(a: np.ndarray) -> bool:
+    if a.shape[-1] != a.shape[-2]:
+        return True  # not square: the shape check says so, naming both shapes
     if not np.allclose(a, np.swapaxes(a, -1, -2), rtol=1e-10, atol=1e-12):
         return False
     try:
@@ -88,7 +90,7 @@ class MvNormal(Distribution):
             if name in params and params[name].ndim >= 2 and not _is_symmetric_pd(params[name]):
                 return f"parameter '{name}' must be a symmetric positive definite matrix"
         chol = params.get("chol")
-        if chol is not None and chol.ndim >= 2:
+        if chol is not None and chol.ndim >= 2 and chol.shape[-1] == chol.shape[-2]:
             if np.any(np.triu(chol, 1) != 0.0):
                 return "parameter 'chol' must be lower triangular (a Cholesky factor), its upper triangle holds non-zeros"
             if np.any(np.diagonal(chol, axis1=-2, axis2=-1) <= 0.0):

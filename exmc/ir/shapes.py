@@ -53,6 +53,9 @@ def rv_shape(
     which) or, when None, inferred from the parameters. Raises ``ShapeError`` naming ``name``."""
     batches, events = {}, {}
     for p, s in param_shapes.items():
+        k_p = dist.param_event_dims.get(p, 0)
+        if k_p >= 2 and len(s) < k_p:  # a vector read as a matrix would only confuse
+            raise E.ShapeError(name, f"{dist.__name__}: parameter '{p}' of shape {tuple(s)} has fewer axes than its {k_p}-axis event")
         batches[p], events[p] = split(dist, p, tuple(s))
     k = dist.event_dims
     if shape is None:
