@@ -74,7 +74,7 @@ def test_dirichlet_multinomial_conjugate_posterior():
 
 
 def test_mvnormal_with_a_known_correlated_posterior():
-    prior_cov = np.array([[4.0, 3.8, 0.0], [3.8, 4.0, 1.0], [0.0, 1.0, 2.0]])
+    prior_cov = np.array([[4.0, 3.6, 0.0], [3.6, 4.0, 0.5], [0.0, 0.5, 2.0]])
     noise = np.array([[1.0, -0.9, 0.2], [-0.9, 1.0, 0.0], [0.2, 0.0, 0.5]])
     y = np.random.default_rng(2).multivariate_normal([1.0, 2.0, -1.0], noise, size=5)
     ir = (
