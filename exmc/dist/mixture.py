@@ -130,11 +130,11 @@ def mixture_of(keys: tuple[tuple[type[Distribution], tuple[str, ...]], ...]) -> 
             problem = simplex_problem(params, "w")
             if problem:
                 return problem
-            for i, ((dist, names), sub) in enumerate(zip(keys, split(params))):
-                if all(n in params for n in (f"components[{i}].{n}" for n in names)):
-                    problem = dist.check_params(sub)
-                    if problem:
-                        return f"components[{i}]: {problem}"
+            for i, (dist, names) in enumerate(keys):
+                given = {n: params[f"components[{i}].{n}"] for n in names if f"components[{i}].{n}" in params}
+                problem = dist.check_params(given)  # constants only, as for any family
+                if problem:
+                    return f"components[{i}]: {problem}"
             return None
 
         @classmethod

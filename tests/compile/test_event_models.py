@@ -128,3 +128,25 @@ def test_summary_and_arviz_label_matrix_elements():
     assert "L[1, 0]" in table.index and "L[2, 1]" in table.index
     assert trace.posterior["L"].shape == (2, 60, 3, 3)
     assert trace.to_arviz().posterior["L"].shape == (2, 60, 3, 3)
+
+
+def test_general_mixture_with_references_compiles_to_the_hand_written_density():
+    data = np.array([-2.0, 0.1, 3.0, 8.0])
+    ir = (
+        Builder.new_ir()
+        .rv("w", exmc.Dirichlet, {"a": np.ones(2)})
+        .rv("m", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
+        .rv("s", exmc.HalfNormal, {"sigma": 2.0})
+        .rv("y", exmc.Mixture, {"w": "w", "components": [
+            (exmc.Normal, {"mu": "m", "sigma": 1.0}), (exmc.StudentT, {"nu": 3.0, "mu": 0.0, "sigma": "s"})]})
+        .obs("y_obs", "y", data)
+    )
+    model = exmc.compile_model(ir)
+    point = model.initial_point(seed=2)
+    v = model.to_constrained(point)
+    like = np.logaddexp(np.log(v["w"][0]) + stats.norm.logpdf(data, v["m"], 1.0),
+                        np.log(v["w"][1]) + stats.t.logpdf(data, 3.0, 0.0, v["s"])).sum()
+    terms = model.logp_terms(point)
+    assert terms["y_obs"] == pytest.approx(like, rel=1e-10)
+    ll = log_likelihood(ir, {k: np.asarray(v[k])[None, None] for k in ("w", "m", "s")})["y_obs"]
+    assert ll.shape == (1, 1, 4) and ll.sum() == pytest.approx(like, rel=1e-10)
