@@ -127,13 +127,6 @@ def _find_cycle(ir: IR, stuck: list[str]) -> list[str]:
     return stuck  # unreachable for a stalled sort, kept so the error still names nodes
 
 
-def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
-    try:
-        return np.broadcast_shapes(shape, target) == target
-    except ValueError:
-        return False
-
-
 def _infer_shapes(ir: IR, order: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
     shapes: dict[str, tuple[int, ...]] = {}
     observed = ir.observations
