@@ -189,13 +189,13 @@ def _masked(centered: np.ndarray, fill: float, shape):
 def _noncenter_mvnormal(node: RV, shape, ratio, mode: str, taken: set[str]):
     """``x ~ MvNormal(mu, chol)`` -> ``x_raw ~ Normal(0, 1)``, ``x = mu + chol @ x_raw`` per
     event. The data-aware rule decides per event (a vector is transformed as a whole): an
-    event stays centered when the mean of its elements' information ratios exceeds the
-    threshold. Mixed: ``x_raw ~ MvNormal(where(c, mu, 0), where(c, chol, I))`` and
+    event stays centered only when every element's information ratio exceeds the threshold
+    (one weakly informed element, e.g. a slope, is enough for a funnel). Mixed: ``x_raw ~ MvNormal(where(c, mu, 0), where(c, chol, I))`` and
     ``x = where(c, x_raw, mu + chol @ x_raw)``, c the centered events."""
     mu, chol = node.params["mu"], node.params["chol"]
     batch = shape[:-1]
     if mode == "auto":
-        event_ratio = np.asarray(ratio).reshape(shape).mean(-1)
+        event_ratio = np.asarray(ratio).reshape(shape).min(-1)
         centered = event_ratio > THRESHOLD
     else:
         event_ratio, centered = None, np.zeros(batch, bool)
