@@ -1,8 +1,24 @@
-"""Bijections from the real line onto a support, with their log-Jacobians, and the registry.
+"""Bijections from unconstrained reals onto a support, with their log-Jacobians, and the registry.
 
 ``forward`` maps an unconstrained value ``y`` to the constrained value ``x`` (Stan's
-"constrain"), ``inverse`` maps back, and ``log_det_jacobian(y)`` is log|dx/dy|, elementwise.
+"constrain"), ``inverse`` maps back, and ``log_det_jacobian(y)`` is log|dx/dy|.
 The compiler, never a distribution, adds the log-Jacobian to the joint (decision 4).
+
+The protocol (what a user's own ``Transform`` subclass implements):
+
+- ``event_dims`` (class attribute, default 0): how many trailing axes the transform acts on
+  jointly. 0 means elementwise: ``log_det_jacobian`` returns one value per element.
+  Otherwise it returns one value per event (the leading, batch, axes).
+- ``unconstrained_shape(shape)``: the shape of ``y`` for a constrained value of ``shape``
+  (default: the same). The flat vector holds ``y``, so a transform may change dimension:
+  ``simplex`` maps K-1 reals onto a K-vector summing to 1 (decision 41).
+- ``check_shape(shape)``: None, or why the transform cannot act on a value of ``shape``.
+- ``forward``, ``inverse``, ``log_det_jacobian``, ``maps_onto`` as below.
+
+For a transform that changes dimension the log-Jacobian is that of the map from ``y`` to
+the *free coordinates* of ``x`` (a simplex's first K-1 entries, a Cholesky factor's strictly
+lower triangle), and the distributions on such sets give their densities with respect to
+those same coordinates, so the joint density is the density of ``y`` (decision 41).
 
 Bounds of the interval transform are arrays resolved by the compiler from the
 distribution's parameters, so they may be other nodes' constrained values.
@@ -11,6 +27,7 @@ distribution's parameters, so they may be other nodes' constrained values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -24,6 +41,17 @@ class Transform:
     """Base class; ``name`` is what users pass as ``transform=``."""
 
     name: str
+    event_dims: ClassVar[int] = 0
+
+    def unconstrained_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The shape of the unconstrained value for a constrained value of ``shape``."""
+        return tuple(shape)
+
+    def check_shape(self, shape: tuple[int, ...]) -> str | None:
+        """None when the transform can act on a value of ``shape``, else the reason."""
+        if len(shape) < self.event_dims:
+            return f"transform '{self.name}' acts on the last {self.event_dims} axes; the value has shape {shape}"
+        return None
 
     def forward(self, y, lower=None, upper=None):
         raise NotImplementedError
@@ -107,13 +135,21 @@ log = _Log("log")
 logit = _Logit("logit")
 interval = _Interval("interval")
 
-TRANSFORMS: dict[str, Transform] = {t.name: t for t in (identity, log, logit, interval)}
+from exmc.transforms_event import corr_cholesky, ordered, simplex, zero_sum  # noqa: E402
+
+TRANSFORMS: dict[str, Transform] = {
+    t.name: t for t in (identity, log, logit, interval, simplex, ordered, corr_cholesky, zero_sum)
+}
 
 # The registry: a distribution's support decides its default transform (decision 4).
 _DEFAULTS: dict[Constraint, Transform] = {
     C.real: identity,
     C.positive: log,
     C.unit_interval: logit,
+    C.simplex: simplex,
+    C.corr_cholesky: corr_cholesky,
+    C.zero_sum: zero_sum,
+    C.ordered: ordered,
 }
 
 

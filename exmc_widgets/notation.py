@@ -7,6 +7,8 @@
     theta ~ Normal(mu, tau, shape=8)       # shape=, transform=, noncenter= as in Builder.rv
     y ~ Normal(theta, sigma) observed=y_data   # an rv `y` and its observation `y_obs`
     spread = jnp.exp(tau) + 1              # a deterministic node over other nodes (jax.numpy)
+    L ~ LKJCholesky(2, 2.0)                # the multivariate families too (decision 40):
+    ab ~ MvNormal(mu_ab, chol=chol, shape=(85, 2))   # the second parametrization by keyword
 
 A name on the right that is a node of the cell becomes a reference to that node (a node
 wins over a namespace variable of the same name); every other name, and every expression
@@ -34,11 +36,13 @@ import numpy as np
 
 import exmc
 from exmc import errors as E
-from exmc.dist import CONTINUOUS, DISCRETE
+from exmc.dist import CATEGORICAL, CONTINUOUS, DISCRETE, MULTIVARIATE
 from exmc.dist.base import Distribution
 from exmc.ir.analysis import analyze
 
-DISTRIBUTIONS: dict[str, type[Distribution]] = {d.__name__: d for d in CONTINUOUS + DISCRETE}
+DISTRIBUTIONS: dict[str, type[Distribution]] = {
+    d.__name__: d for d in CONTINUOUS + DISCRETE + MULTIVARIATE + CATEGORICAL
+}
 OPTIONS = ("shape", "transform", "noncenter", "observed")  # the keywords that are not parameters
 OBS_SUFFIX = "_obs"  # `y ~ ... observed=d` makes the rv `y` and the obs node `y_obs`, as in the README
 

@@ -231,7 +231,9 @@ def test_no_default_transform_for_discrete_or_closed_supports(support):
 
 
 def test_registry_names():
-    assert set(T.TRANSFORMS) == {"identity", "log", "logit", "interval"}
+    assert set(T.TRANSFORMS) == {
+        "identity", "log", "logit", "interval", "simplex", "ordered", "corr_cholesky", "zero_sum"
+    }
     for name, t in T.TRANSFORMS.items():
         assert t.name == name
 

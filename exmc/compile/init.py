@@ -97,9 +97,15 @@ def _apply_init_values(model: "CompiledModel", flat: np.ndarray, fixed: Mapping[
                 rewrite = rewrites[name]
                 params = {k: values[v] if isinstance(v, str) else v for k, v in rewrite.params.items()}
                 target = model.layout[rewrite.aux[0]]
-                unconstrained = jnp.where(
-                    params["centered"], value, (value - params["mu"]) / params["sigma"]
-                )
+                if "chol" in params:  # x = mu + chol @ z per event (an MvNormal's rewrite)
+                    chol = jnp.tril(jnp.asarray(params["chol"]))
+                    diff = jnp.asarray(value) - params["mu"]
+                    z = jnp.linalg.solve(jnp.broadcast_to(chol, diff.shape + diff.shape[-1:]), diff[..., None])[..., 0]
+                    unconstrained = jnp.where(params["centered"][..., None], value, z)
+                else:
+                    unconstrained = jnp.where(
+                        params["centered"], value, (value - params["mu"]) / params["sigma"]
+                    )
             else:
                 node: RV = model.ir[name]
                 target = model.layout[name]

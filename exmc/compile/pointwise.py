@@ -58,9 +58,18 @@ def free_values(ir: IR, analysis: Analysis, draws: Mapping[str, np.ndarray], gro
     return values, chains_draws
 
 
+def event_batch(ir: IR, obs_name: str) -> tuple[int, ...]:
+    """The shape of an observation's pointwise log-likelihood: its data's batch axes, one
+    value per event (per observed vector of an MvNormal, per count vector of a Multinomial)."""
+    obs = ir[obs_name]
+    k = ir[obs.rv].dist.event_dims
+    return tuple(obs.data.shape[: obs.data.ndim - k])
+
+
 def make_pointwise(ir: IR, analysis: Analysis) -> Callable:
-    """``f(values) -> {obs name: elementwise log-density, shaped like its data}`` for one draw;
-    ``values`` holds the constrained value of every free rv. Det nodes are recomputed."""
+    """``f(values) -> {obs name: log-density of each event, shaped like its data's batch}``
+    for one draw (one value per element for the scalar families); ``values`` holds the
+    constrained value of every free rv. Det nodes are recomputed."""
     observed = ir.observations
     steps = [ir[name] for name in analysis.order]
 
@@ -73,7 +82,7 @@ def make_pointwise(ir: IR, analysis: Analysis) -> Callable:
             elif node.name in observed:
                 obs = observed[node.name]
                 logp = node.dist.logp(obs.data, **resolve_params(node, values))
-                out[obs.name] = jnp.broadcast_to(logp, obs.data.shape)
+                out[obs.name] = jnp.broadcast_to(logp, event_batch(ir, obs.name))
                 values[node.name] = obs.data
         return out
 
@@ -106,7 +115,8 @@ def map_draws(fn: Callable, values: Mapping[str, np.ndarray], chains_draws, out_
 
 
 def log_likelihood(model: IR | CompiledModel, posterior: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """obs name -> (chain, draw, *data shape): log p(y_i | theta_draw) of each observed value.
+    """obs name -> (chain, draw, *data batch shape): log p(y_i | theta_draw) of each observed
+    value, or of each observed event (vector, matrix) for the multivariate families.
 
     ``posterior`` holds (chain, draw, ...) draws of every free rv of the user's model (a
     ``Trace.posterior``). Raises an ``ExmcError`` naming the variable when the draws do not
@@ -119,6 +129,6 @@ def log_likelihood(model: IR | CompiledModel, posterior: Mapping[str, np.ndarray
     if chains_draws is None:
         raise E.ExmcError(None, "the model has no free variables: its log-likelihood has no draws")
     if chains_draws[0] * chains_draws[1] == 0:
-        return {o.name: np.zeros(chains_draws + o.data.shape) for o in ir.observations.values()}
+        return {o.name: np.zeros(chains_draws + event_batch(ir, o.name)) for o in ir.observations.values()}
     out_size = sum(o.data.size for o in ir.observations.values())
     return map_draws(make_pointwise(ir, analysis), values, chains_draws, out_size)

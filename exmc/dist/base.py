@@ -5,9 +5,18 @@ A distribution is a class used as a value (``exmc.Normal``), never instantiated.
 - ``parametrizations``: the accepted parameter sets, each a dict name -> domain. Most
   distributions have one; ``Bernoulli`` accepts ``p`` or ``logit_p``.
 - ``support``: the set its values live in (the compiler maps it to a default transform).
-- ``logp(x, **params)``: elementwise log-density in ``jax.numpy``, without any Jacobian.
-- ``sample(key, params, shape)``: draws for predictive checks.
+- ``logp(x, **params)``: log-density in ``jax.numpy``, without any Jacobian: one value per
+  event (per element for the scalar families).
+- ``sample(key, params, shape)``: draws for predictive checks (``shape`` is the whole value's,
+  batch and event: whole events are drawn).
 - ``check_params(params)``: relations between constant parameters (``lower < upper``).
+
+Event shapes (decision 40). A value's shape is ``batch + event``: ``event_dims`` trailing
+axes form one event (a vector of MvNormal, a matrix of LKJCholesky; 0 for the scalar
+families), and each parameter has its own ``param_event_dims`` trailing axes (``cov``: 2,
+``mu``: 1, ``p`` of a Categorical: 1; default 0). The parameters' leading (batch) axes
+broadcast to the value's batch axes; ``event_shape`` relates the parameters' event shapes
+to the value's and says which parameter disagrees with which, and how.
 """
 
 from __future__ import annotations
@@ -26,6 +35,8 @@ class Distribution:
     parametrizations: ClassVar[tuple[dict[str, Constraint], ...]]
     support: ClassVar[Constraint]
     discrete: ClassVar[bool] = False
+    event_dims: ClassVar[int] = 0
+    param_event_dims: ClassVar[Mapping[str, int]] = {}
 
     def __init__(self):
         raise TypeError(
@@ -65,6 +76,21 @@ class Distribution:
         return None
 
     @classmethod
+    def event_shape(
+        cls,
+        events: Mapping[str, tuple[int, ...]],
+        value_event: tuple[int, ...] | None,
+        constants: Mapping[str, np.ndarray],
+    ) -> tuple[int, ...]:
+        """The value's event shape from the parameters' event shapes ``events`` (and the
+        value's own, ``value_event``, when it is known from ``shape=`` or observed data).
+
+        ``constants``: the parameters given as numbers. Raises ``ValueError`` saying which
+        parameter's event shape disagrees with what, both shapes given.
+        """
+        return ()
+
+    @classmethod
     def logp(cls, x, **params):
         raise NotImplementedError
 
@@ -75,3 +101,25 @@ class Distribution:
 
 def half_log_2pi() -> float:
     return 0.5 * float(np.log(2.0 * np.pi))
+
+
+def common_event(events: Mapping[str, tuple[int, ...]], names, what: str) -> tuple[int, ...]:
+    """The broadcast of the event shapes of parameters ``names`` (those present), each of
+    which must equal it or be all ones; ``ValueError`` naming the two that disagree."""
+    present = [n for n in names if n in events]
+    out: tuple[int, ...] = ()
+    first = None
+    for name in present:
+        shape = events[name]
+        if all(d == 1 for d in shape):
+            continue
+        if first is None:
+            out, first = shape, name
+        elif shape != out:
+            raise ValueError(
+                f"parameter '{name}' has {what} {shape[-1] if len(shape) == 1 else shape}, parameter "
+                f"'{first}' has {out[-1] if len(out) == 1 else out} (event shapes {shape} and {out})"
+            )
+    if first is None and present:
+        out = events[present[0]]
+    return out

@@ -15,10 +15,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from exmc import constraints as C
 from exmc import errors as E
 from exmc._x64 import x64
 from exmc.ir.ir import IR
 from exmc.ir.nodes import RV, Det, Obs
+from exmc.ir.shapes import rv_shape
 
 
 @dataclass(frozen=True)
@@ -125,13 +127,6 @@ def _find_cycle(ir: IR, stuck: list[str]) -> list[str]:
     return stuck  # unreachable for a stalled sort, kept so the error still names nodes
 
 
-def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
-    try:
-        return np.broadcast_shapes(shape, target) == target
-    except ValueError:
-        return False
-
-
 def _infer_shapes(ir: IR, order: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
     shapes: dict[str, tuple[int, ...]] = {}
     observed = ir.observations
@@ -143,26 +138,41 @@ def _infer_shapes(ir: IR, order: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
         param_shapes = {
             p: shapes[v] if isinstance(v, str) else v.shape for p, v in node.params.items()
         }
+        constants = {p: v for p, v in node.params.items() if not isinstance(v, str)}
         if node.shape is not None:
             shape, source = node.shape, "the shape"
         elif name in observed:
             shape, source = observed[name].data.shape, f"the observed data ('{observed[name].name}')"
         else:
-            try:
-                shape = np.broadcast_shapes(*param_shapes.values())
-            except ValueError:
-                detail = ", ".join(f"{p} {s}" for p, s in param_shapes.items())
-                raise E.ShapeError(name, f"parameter shapes do not broadcast: {detail}") from None
-            source = "the broadcast parameter shape"
+            shape, source = None, ""
+        shape = rv_shape(name, node.dist, param_shapes, shape, source, constants)
         if name in observed and observed[name].data.shape != shape:
             raise E.ShapeError(name, f"observed data of shape {observed[name].data.shape} does not match {shape}")
-        for p, s in param_shapes.items():
-            if not _broadcasts_to(s, shape):
-                raise E.ShapeError(
-                    name, f"parameter '{p}' of shape {s} does not broadcast to {source} {shape}"
-                )
+        if name in observed:
+            _check_categories(node, observed[name], param_shapes)
+        elif node.transform is not None:
+            problem = node.transform.check_shape(tuple(shape))
+            if problem:
+                raise E.TransformError(name, f"{problem} (the variable's shape)")
         shapes[name] = tuple(shape)
     return shapes
+
+
+def _check_categories(node: RV, obs: Obs, param_shapes) -> None:
+    """Category data against K when the probabilities come from another node (a constant's
+    K was checked when the data were observed)."""
+    support = node.dist.support
+    if not isinstance(support, C.CategoryConstraint):
+        return
+    stand_in = {p: np.zeros(s) for p, s in param_shapes.items()}
+    ok = support.contains(obs.data, stand_in)
+    if not np.all(ok):
+        bad = obs.data[~np.broadcast_to(ok, obs.data.shape)].ravel()[0]
+        raise E.DataError(
+            obs.name,
+            f"observed data for '{node.name}' must lie in the support of {node.dist.__name__}, "
+            f"{support.describe()}; got {bad:g}",
+        )
 
 
 def _det_shape(node: Det, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, ...]:

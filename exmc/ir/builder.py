@@ -16,6 +16,7 @@ from exmc import errors as E
 from exmc.dist.base import Distribution
 from exmc.ir.ir import IR
 from exmc.ir.nodes import RV, Det, Obs, ParamValue, frozen_params
+from exmc.ir.shapes import check_batches, rv_shape
 from exmc.transforms import resolve_transform
 
 
@@ -101,7 +102,8 @@ def rv(ir: IR, name: str, dist, params: Mapping, *, shape=None, transform=None, 
     params : dict of parameter name -> number, array, or the name of an rv or det node
         (resolved to that node's constrained value).
     shape : the variable's shape; params broadcast to it. None: from observed data or params.
-    transform : None (the support's default), or "identity", "log", "logit", "interval".
+    transform : None (the support's default), a name ("identity", "log", "logit", "interval",
+        "simplex", "ordered", "corr_cholesky", "zero_sum") or an ``exmc.transforms.Transform``.
     noncenter : False exempts this node from the automatic non-centering rewrite.
     """
     name = _check_name(ir, name)
@@ -109,6 +111,11 @@ def rv(ir: IR, name: str, dist, params: Mapping, *, shape=None, transform=None, 
         raise E.DistributionError(name, f"expected an Exmc distribution such as exmc.Normal, got {dist!r}")
     if not isinstance(params, Mapping):
         raise E.ParameterError(name, f"params must be a dict of parameter name -> value, got {type(params).__name__}")
+    if hasattr(dist, "expand"):  # a family built from others (Mixture): one flat set of params
+        try:
+            dist, params = dist.expand(params)
+        except ValueError as err:
+            raise E.ParameterError(name, f"{dist.__name__}: {err}") from None
     try:
         domains = dist.match(set(params))
     except ValueError as err:
@@ -120,6 +127,8 @@ def rv(ir: IR, name: str, dist, params: Mapping, *, shape=None, transform=None, 
         if isinstance(value, str):
             if not value:
                 raise E.UnknownReferenceError(name, f"{what} is an empty reference")
+            if pname in getattr(dist, "constant_params", ()):
+                raise E.ParameterError(name, f"{what} must be a number of the model (it fixes the shape), not a reference to '{value}'")
             resolved[pname] = value
             continue
         array = _as_float_array(value, name, what, E.ParameterDomainError)
@@ -136,14 +145,11 @@ def rv(ir: IR, name: str, dist, params: Mapping, *, shape=None, transform=None, 
 
     if shape is not None:
         shape = _check_shape(shape, name)
-        for pname, value in constants.items():
-            try:
-                if np.broadcast_shapes(value.shape, shape) != shape:
-                    raise ValueError
-            except ValueError:
-                raise E.ShapeError(
-                    name, f"parameter '{pname}' of shape {value.shape} does not broadcast to the shape {shape}"
-                ) from None
+        constant_shapes = {k: v.shape for k, v in constants.items()}
+        if len(constants) == len(resolved):  # every parameter known: events compared too
+            rv_shape(name, dist, constant_shapes, shape, "the shape", constants)
+        else:
+            check_batches(name, dist, constant_shapes, shape, "the shape")
 
     if dist.discrete:
         if transform is not None:

@@ -10,6 +10,7 @@ the ratio of the likelihood's curvature in x_j to the prior's:
 evaluated at draws of every free variable from the prior (the data held at their observed
 values), and summarised by its median over those draws. For a Normal likelihood with n_j
 observations of scale s, r_j = n_j sigma^2 / s^2: the data's precision over the prior's.
+For ``x ~ MvNormal(mu, chol)`` sigma_j^2 is x_j's prior variance, (chol chol^T)_jj.
 """
 
 from __future__ import annotations
@@ -91,8 +92,7 @@ def information_ratios(ir: IR, analysis: Analysis, names: tuple[str, ...], seed:
             else:
                 signs = jax.random.rademacher(jax.random.fold_in(key, 10**6), (PROBES, *shape), dtype=x0.dtype)
                 diagonal = jnp.mean(jax.vmap(hvp)(signs) * signs, axis=0)
-            sigma = resolve_params(node, prior)["sigma"]
-            out[name] = -diagonal * jnp.broadcast_to(sigma, shape) ** 2
+            out[name] = -diagonal * prior_variance(node, resolve_params(node, prior), shape)
         return out
 
     def all_draws(key):
@@ -104,6 +104,14 @@ def information_ratios(ir: IR, analysis: Analysis, names: tuple[str, ...], seed:
         compiled = jax.jit(all_draws).lower(key).compile({"xla_backend_optimization_level": 0})
         draws = compiled(key)
     return {name: _median(np.asarray(r)) for name, r in draws.items()}
+
+
+def prior_variance(node: RV, params, shape):
+    """Each element's prior variance: sigma^2 of a Normal; of an MvNormal with a Cholesky
+    factor, the diagonal of chol chol^T (the row sums of the factor's squares)."""
+    if "chol" in params:
+        return jnp.broadcast_to(jnp.sum(jnp.tril(params["chol"]) ** 2, -1), shape)
+    return jnp.broadcast_to(params["sigma"], shape) ** 2
 
 
 def _median(r: np.ndarray) -> np.ndarray:

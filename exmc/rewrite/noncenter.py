@@ -37,6 +37,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from exmc.dist.multivariate import MvNormal
 from exmc.dist.normal import Normal
 from exmc.ir.analysis import analyze
 from exmc.ir.ir import IR
@@ -66,14 +67,16 @@ def noncenter(ir: IR, mode: str = "auto") -> IR:
         return any(depends_on_free_rv(dep, seen) for dep in node.deps)
 
     def eligible(node: Node) -> bool:
-        sigma = node.params.get("sigma") if isinstance(node, RV) else None
+        if not isinstance(node, RV) or node.dist not in (Normal, MvNormal):
+            return False
+        scale = node.params.get("sigma" if node.dist is Normal else "chol")
         return (
-            isinstance(node, RV)
-            and node.dist is Normal
-            and node.noncenter
+            node.noncenter
             and node.name not in observed
-            and isinstance(sigma, str)
-            and depends_on_free_rv(sigma, set())
+            and node.transform is not None
+            and node.transform.name == "identity"
+            and isinstance(scale, str)
+            and depends_on_free_rv(scale, set())
         )
 
     candidates = tuple(n.name for n in ir.nodes if eligible(n))
@@ -85,6 +88,11 @@ def noncenter(ir: IR, mode: str = "auto") -> IR:
     for node in ir.nodes:
         if node.name not in candidates:
             nodes.append(node)
+            continue
+        if node.dist is MvNormal:
+            made, rewrite = _noncenter_mvnormal(node, shapes[node.name], ratios.get(node.name), mode, taken)
+            nodes += made
+            rewrites.append(rewrite)
             continue
         mu, sigma = node.params["mu"], node.params["sigma"]
         shape = shapes[node.name]
@@ -174,5 +182,87 @@ def _masked(centered: np.ndarray, fill: float, shape):
 
     def masked(value):
         return jnp.where(mask, jnp.broadcast_to(value, shape), fill)
+
+    return masked
+
+
+def _noncenter_mvnormal(node: RV, shape, ratio, mode: str, taken: set[str]):
+    """``x ~ MvNormal(mu, chol)`` -> ``x_raw ~ Normal(0, 1)``, ``x = mu + chol @ x_raw`` per
+    event. The data-aware rule decides per event (a vector is transformed as a whole): an
+    event stays centered only when every element's information ratio exceeds the threshold
+    (one weakly informed element, e.g. a slope, is enough for a funnel). Mixed: ``x_raw ~ MvNormal(where(c, mu, 0), where(c, chol, I))`` and
+    ``x = where(c, x_raw, mu + chol @ x_raw)``, c the centered events."""
+    mu, chol = node.params["mu"], node.params["chol"]
+    batch = shape[:-1]
+    if mode == "auto":
+        event_ratio = np.asarray(ratio).reshape(shape).min(-1)
+        centered = event_ratio > THRESHOLD
+    else:
+        event_ratio, centered = None, np.zeros(batch, bool)
+    why = _reason(event_ratio, centered) if event_ratio is not None else ""
+    mu_text = mu if isinstance(mu, str) else "mu"
+    if centered.all():
+        detail = f"{node.name} ~ MvNormal({mu_text}, chol={chol}) kept centered; {why}"
+        return [node], Rewrite(PASS_NAME, node.name, (), detail)
+    raw = _fresh_name(f"{node.name}_raw", taken)
+    taken.add(raw)
+    made: list[Node] = []
+    mask = np.asarray(centered)
+    if mask.any():
+        k = shape[-1]
+        raw_params = {}
+        for param, value, fill in (("mu", mu, np.zeros(k)), ("chol", chol, np.eye(k))):
+            if isinstance(value, str):
+                det_name = _fresh_name(f"{raw}_{param}", taken)
+                taken.add(det_name)
+                made.append(Det(det_name, _masked_event(mask, fill, param == "chol"), (value,), origin=INTERNAL))
+                raw_params[param] = det_name
+            else:
+                raw_params[param] = _masked_event(mask, fill, param == "chol")(np.asarray(value))
+                raw_params[param] = np.asarray(raw_params[param])
+        raw_node = RV(raw, MvNormal, frozen_params(raw_params), shape, node.transform, noncenter=False, aux_for=node.name)
+        aux = (raw, *(v for v in raw_params.values() if isinstance(v, str)))
+        form = (f"{int(mask.sum())} of {mask.size} events centered, the others {raw} ~ Normal(0, 1), "
+                f"{node.name} = {mu_text} + {chol} @ {raw}")
+    else:
+        raw_node = RV(raw, Normal, frozen_params({"mu": np.float64(0.0), "sigma": np.float64(1.0)}), shape,
+                      node.transform, noncenter=False, aux_for=node.name)
+        aux = (raw,)
+        form = f"{raw} ~ Normal(0, 1), {node.name} = {mu_text} + {chol} @ {raw}"
+    made.append(raw_node)
+    fn, deps = _affine_mv(raw, mu, chol, mask if mask.any() else None)
+    made.append(Det(node.name, fn, deps, origin=PASS_NAME))
+    detail = f"{node.name} ~ MvNormal({mu_text}, chol={chol}) -> {form}" + (f"; {why}" if why else "")
+    return made, Rewrite(PASS_NAME, node.name, aux, detail, frozen_params({"mu": mu, "chol": chol, "centered": mask}))
+
+
+def _affine_mv(raw: str, mu: ParamValue, chol: str, centered: np.ndarray | None):
+    """x from its auxiliary: mu + tril(chol) @ z per event, or z itself in ``centered`` events."""
+    mask = None if centered is None else np.asarray(centered)[..., None]
+
+    def finish(x, z):
+        return x if mask is None else jnp.where(mask, z, x)
+
+    def step(factor, z):
+        return jnp.einsum("...ij,...j->...i", jnp.tril(factor), z)
+
+    if isinstance(mu, str):
+        def noncentered(z, loc, factor):
+            return finish(loc + step(factor, z), z)
+
+        return noncentered, (raw, mu, chol)
+
+    def noncentered(z, factor):
+        return finish(mu + step(factor, z), z)
+
+    return noncentered, (raw, chol)
+
+
+def _masked_event(mask: np.ndarray, fill: np.ndarray, matrix: bool):
+    """A parameter where its event is centered, ``fill`` (0 or I) elsewhere."""
+    where = mask.reshape(mask.shape + (1,) * (2 if matrix else 1))
+
+    def masked(value):
+        return jnp.where(where, value, fill)
 
     return masked
