@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import betaln
 
 from exmc import constraints as C
 from exmc.dist.base import Distribution
+from exmc.dist.special import betaln
 
 
 class Beta(Distribution):

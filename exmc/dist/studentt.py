@@ -1,4 +1,4 @@
-"""The Student-t family: StudentT, Cauchy (nu = 1), HalfCauchy."""
+"""The Student-t family: StudentT, Cauchy (nu = 1), HalfCauchy, HalfStudentT."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from exmc import constraints as C
 from exmc.dist.base import Distribution
 
 _LOG_PI = float(np.log(np.pi))
+_LOG_2 = float(np.log(2.0))
 
 
 class StudentT(Distribution):
@@ -66,3 +67,19 @@ class HalfCauchy(Distribution):
     @classmethod
     def sample(cls, key, params, shape):
         return params["beta"] * jnp.abs(jax.random.cauchy(key, shape))
+
+
+class HalfStudentT(Distribution):
+    """HalfStudentT(nu, sigma): |StudentT(nu, 0, sigma)|, on the positive reals."""
+
+    parametrizations = ({"nu": C.positive, "sigma": C.positive},)
+    support = C.positive
+
+    @classmethod
+    def logp(cls, x, nu, sigma):
+        return _LOG_2 + StudentT.logp(x, nu, 0.0, sigma)
+
+    @classmethod
+    def sample(cls, key, params, shape):
+        nu = jnp.broadcast_to(params["nu"], shape)
+        return params["sigma"] * jnp.abs(jax.random.t(key, nu, shape))

@@ -1,0 +1,54 @@
+"""Numerically stable pieces shared by the families' log-densities and log-CDFs.
+
+Each is written so that no intermediate rounds to 0 or 1 before a logarithm is taken
+(Maechler 2012, "Accurately computing log(1 - exp(-|a|))", the Rmpfr vignette).
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import gammaln
+
+_LOG_2 = float(np.log(2.0))
+
+
+def softplus(z):
+    """log(1 + e^z) = max(z, 0) + log1p(e^-|z|), exact to rounding for every z."""
+    return jnp.maximum(z, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
+
+
+def log1mexp(a):
+    """log(1 - e^-a) for a >= 0 (Maechler 2012): log(-expm1(-a)) below log 2, where
+    1 - e^-a is small and expm1 keeps its digits, log1p(-e^-a) above, where it is near 1."""
+    small = a < _LOG_2
+    # each branch gets an argument valid for it, so the branch not taken is finite too
+    # and its gradient (multiplied by 0 in jnp.where's) cannot be NaN
+    a_small = jnp.where(small, a, _LOG_2)
+    a_large = jnp.where(small, _LOG_2, a)
+    return jnp.where(small, jnp.log(-jnp.expm1(-a_small)), jnp.log1p(-jnp.exp(-a_large)))
+
+
+def log_from_p_or_q(p, q):
+    """log(p) where p = 1 - q, from whichever of p and q was computed accurately.
+
+    Regularised incomplete functions give both P and Q = 1 - P, each with relative accuracy;
+    log(P) is accurate while P < 1/2, and log1p(-Q) when P is near 1.
+    """
+    return jnp.where(p < 0.5, jnp.log(p), jnp.log1p(-q))
+
+
+def log_diff_exp(a, b):
+    """log(e^a - e^b) for a >= b, as a + log1mexp(a - b); -inf when a == b."""
+    return a + log1mexp(a - b)
+
+
+def betaln(a, b):
+    """log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b).
+
+    Not ``jax.scipy.special.betaln``: in JAX 0.10 it is off by 1.5e-8 relative at
+    (a, b) = (3.01, 17) (against mpmath at 40 digits), above the 1e-8 asked of every
+    log-density. XLA's lgamma is accurate to rounding, so the three-term sum is accurate to
+    eps times the terms' size, which stays below 1e-10 relative for a, b up to 1e5.
+    """
+    return gammaln(a) + gammaln(b) - gammaln(a + b)
