@@ -8,6 +8,9 @@ A distribution is a class used as a value (``exmc.Normal``), never instantiated.
 - ``logp(x, **params)``: elementwise log-density in ``jax.numpy``, without any Jacobian.
 - ``sample(key, params, shape)``: draws for predictive checks.
 - ``check_params(params)``: relations between constant parameters (``lower < upper``).
+- ``logcdf(x, **params)`` and ``logccdf(x, **params)``: log P(X <= x) and log P(X > x), where
+  a stable form exists in JAX with derivatives in every parameter (``has_cdf()`` says which);
+  ``exmc.Censored`` and ``exmc.Truncated`` need them.
 """
 
 from __future__ import annotations
@@ -71,6 +74,21 @@ class Distribution:
     @classmethod
     def sample(cls, key, params: Mapping[str, jnp.ndarray], shape: tuple[int, ...]):
         raise NotImplementedError
+
+    @classmethod
+    def logcdf(cls, x, **params):
+        raise NotImplementedError(f"{cls.__name__} has no logcdf")
+
+    @classmethod
+    def logccdf(cls, x, **params):
+        raise NotImplementedError(f"{cls.__name__} has no logccdf")
+
+    @classmethod
+    def has_cdf(cls) -> bool:
+        """Whether ``logcdf`` and ``logccdf`` are implemented."""
+        return cls.logcdf.__func__ is not Distribution.logcdf.__func__ and (
+            cls.logccdf.__func__ is not Distribution.logccdf.__func__
+        )
 
 
 def half_log_2pi() -> float:

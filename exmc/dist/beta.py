@@ -11,7 +11,10 @@ from exmc.dist.special import betaln
 
 
 class Beta(Distribution):
-    """Beta(alpha, beta) on (0, 1)."""
+    """Beta(alpha, beta) on (0, 1).
+
+    No ``logcdf``: JAX's ``betainc`` has no derivative in alpha and beta.
+    """
 
     parametrizations = ({"alpha": C.positive, "beta": C.positive},)
     support = C.unit_interval

@@ -14,8 +14,14 @@ _LOG_2 = float(np.log(2.0))
 
 
 def softplus(z):
-    """log(1 + e^z) = max(z, 0) + log1p(e^-|z|), exact to rounding for every z."""
-    return jnp.maximum(z, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
+    """log(1 + e^z) = max(z, 0) + log1p(e^-|z|), exact to rounding for every z.
+
+    max and |z| are both written as the z <= 0 branch at z = 0, so the derivative there is
+    sigmoid(0) = 1/2: JAX's own rules (1/2 for a tie of ``maximum``, 1 for ``abs`` at 0)
+    combine to 0.
+    """
+    positive = z > 0
+    return jnp.where(positive, z, 0.0) + jnp.log1p(jnp.exp(-jnp.where(positive, z, -z)))
 
 
 def log1mexp(a):
@@ -35,7 +41,10 @@ def log_from_p_or_q(p, q):
     Regularised incomplete functions give both P and Q = 1 - P, each with relative accuracy;
     log(P) is accurate while P < 1/2, and log1p(-Q) when P is near 1.
     """
-    return jnp.where(p < 0.5, jnp.log(p), jnp.log1p(-q))
+    small = p < 0.5
+    # each branch sees a harmless argument where it is not taken, so its derivative there is
+    # finite and jnp.where's zero cotangent cannot make it NaN (0 * inf)
+    return jnp.where(small, jnp.log(jnp.where(small, p, 1.0)), jnp.log1p(-jnp.where(small, 0.0, q)))
 
 
 def log_diff_exp(a, b):

@@ -748,3 +748,13 @@ def test_uniform_check_params():
     assert exmc.Uniform.check_params({"lower": np.array([0.0, 2.0]), "upper": np.array([1.0, 1.0])})
     # the builder passes only constant parameters; a bound that is another node is absent
     assert exmc.Uniform.check_params({"upper": np.float64(1.0)}) is None
+
+
+@pytest.mark.parametrize("dist", [exmc.Bernoulli, exmc.Binomial], ids=lambda d: d.__name__)
+def test_logit_p_gradient_at_exactly_zero(dist):
+    # d/dl at l = 0 is x - n/2; the softplus written with maximum and abs gave x - n (JAX's
+    # derivative rules for a tie of maximum and for abs at 0 do not combine to sigmoid(0))
+    x = jnp.asarray([0.0, 1.0])
+    args = {} if dist is exmc.Bernoulli else {"n": jnp.asarray(1.0)}
+    grad = jax.vmap(jax.grad(lambda xi, l: dist.logp(xi, logit_p=l, **args), argnums=1), (0, None))(x, 0.0)
+    np.testing.assert_allclose(np.asarray(grad), [-0.5, 0.5], rtol=1e-15)
