@@ -30,6 +30,9 @@ from exmc.dist import (
     Weibull,
     ZeroInflatedNegativeBinomial,
     ZeroInflatedPoisson,
+    TruncatedNormal,
+    Censored,
+    Truncated,
 )
 from exmc.errors import (
     CycleError,
@@ -106,6 +109,9 @@ __all__ = [
     "Weibull",
     "ZeroInflatedNegativeBinomial",
     "ZeroInflatedPoisson",
+    "TruncatedNormal",
+    "Censored",
+    "Truncated",
     "ExmcError",
     "DuplicateNameError",
     "UnknownReferenceError",

@@ -15,12 +15,14 @@ from exmc.dist.poisson import Poisson
 from exmc.dist.skew_normal import SkewNormal
 from exmc.dist.studentt import Cauchy, HalfCauchy, HalfStudentT, StudentT
 from exmc.dist.uniform import Uniform
+from exmc.dist.truncated_normal import TruncatedNormal
 from exmc.dist.weibull import Weibull
+from exmc.dist.wrappers import Censored, Truncated
 from exmc.dist.zero_inflated import ZeroInflatedNegativeBinomial, ZeroInflatedPoisson
 
 CONTINUOUS = (
     Normal, HalfNormal, Exponential, Gamma, Beta, Uniform, StudentT, Cauchy, HalfCauchy, LogNormal,
-    InverseGamma, Weibull, Laplace, Logistic, HalfStudentT, SkewNormal,
+    InverseGamma, Weibull, Laplace, Logistic, HalfStudentT, SkewNormal, TruncatedNormal,
 )
 DISCRETE = (
     Bernoulli, Binomial, Poisson,
@@ -30,6 +32,8 @@ DISCRETE = (
 __all__ = [
     "Distribution",
     *(d.__name__ for d in CONTINUOUS + DISCRETE),
+    "Censored",
+    "Truncated",
     "CONTINUOUS",
     "DISCRETE",
 ]

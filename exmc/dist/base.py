@@ -29,6 +29,9 @@ class Distribution:
     parametrizations: ClassVar[tuple[dict[str, Constraint], ...]]
     support: ClassVar[Constraint]
     discrete: ClassVar[bool] = False
+    # parameters a distribution carries itself (the bounds of exmc.Censored / exmc.Truncated):
+    # the builder adds them to the node's parameters, so node names among them are references
+    bound_params: ClassVar[Mapping[str, object]] = {}
 
     def __init__(self):
         raise TypeError(

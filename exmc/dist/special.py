@@ -61,3 +61,28 @@ def betaln(a, b):
     eps times the terms' size, which stays below 1e-10 relative for a, b up to 1e5.
     """
     return gammaln(a) + gammaln(b) - gammaln(a + b)
+
+
+def log_interval_mass(log_f_lower, log_s_lower, log_f_upper, log_s_upper):
+    """log(F(upper) - F(lower)) from the log-CDFs and log-survivals at both bounds.
+
+    Taken on the side where the probabilities are small, so nothing cancels: both bounds
+    below the median: log(F(u) - F(l)); both above: log(S(l) - S(u)); straddling it:
+    log(1 - F(l) - S(u)), each of F(l), S(u) <= 1/2. An absent bound is F = 0, S = 1 there
+    (log_f = -inf, log_s = 0). Every branch is given harmless inputs where it is not taken,
+    so no NaN reaches the gradient through jnp.where.
+    """
+    half = -_LOG_2
+    below = log_f_upper < half
+    above = ~below & (log_s_lower < half)
+    straddle = ~below & ~above
+    # below: a = log F(u) > b = log F(l); harmless stand-ins (0, -1) elsewhere
+    a = jnp.where(below, log_f_upper, 0.0)
+    b = jnp.where(below, jnp.minimum(log_f_lower, log_f_upper), -1.0)
+    from_below = log_diff_exp(a, b)
+    c = jnp.where(above, log_s_lower, 0.0)
+    d = jnp.where(above, jnp.minimum(log_s_upper, log_s_lower), -1.0)
+    from_above = log_diff_exp(c, d)
+    tails = jnp.where(straddle, jnp.exp(log_f_lower) + jnp.exp(log_s_upper), 0.5)
+    across = jnp.log1p(-tails)
+    return jnp.where(below, from_below, jnp.where(above, from_above, across))

@@ -107,6 +107,11 @@ def rv(ir: IR, name: str, dist, params: Mapping, *, shape=None, transform=None, 
         raise E.DistributionError(name, f"expected an Exmc distribution such as exmc.Normal, got {dist!r}")
     if not isinstance(params, Mapping):
         raise E.ParameterError(name, f"params must be a dict of parameter name -> value, got {type(params).__name__}")
+    if dist.bound_params:  # a Censored / Truncated family's bounds join its parameters
+        given = sorted(set(params) & set(dist.bound_params))
+        if given:
+            raise E.ParameterError(name, f"{dist.__name__} already has its bound '{given[0]}'; pass it to the wrapper only")
+        params = {**params, **dist.bound_params}
     try:
         domains = dist.match(set(params))
     except ValueError as err:
