@@ -63,6 +63,19 @@ def betaln(a, b):
     return gammaln(a) + gammaln(b) - gammaln(a + b)
 
 
+def log_split(log_left, log_right, log_total):
+    """(log F, log S) of a point splitting a mass exp(log_total) into exp(log_left) below and
+    exp(log_right) above: each from its own side while under 1/2, else as log1p(-other), so
+    neither loses its digits to the subtraction near 0."""
+    left, right = log_left - log_total, log_right - log_total
+    small_left = left < -_LOG_2
+    safe_right = jnp.where(small_left, -1.0, right)
+    safe_left = jnp.where(small_left, left, -1.0)
+    log_f = jnp.where(small_left, left, jnp.log1p(-jnp.exp(safe_right)))
+    log_s = jnp.where(small_left, jnp.log1p(-jnp.exp(safe_left)), right)
+    return log_f, log_s
+
+
 def log_interval_mass(log_f_lower, log_s_lower, log_f_upper, log_s_upper):
     """log(F(upper) - F(lower)) from the log-CDFs and log-survivals at both bounds.
 

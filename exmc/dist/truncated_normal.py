@@ -10,7 +10,7 @@ from jax.scipy.special import erf, log_ndtr, ndtr, ndtri
 from exmc import constraints as C
 from exmc.dist.base import Distribution
 from exmc.dist.normal import Normal
-from exmc.dist.special import log_interval_mass
+from exmc.dist.special import log_interval_mass, log_split
 
 _SQRT_HALF = float(np.sqrt(0.5))
 
@@ -52,16 +52,18 @@ class TruncatedNormal(Distribution):
         return jnp.where(inside, Normal.logp(x, mu, sigma) - log_mass, -jnp.inf)
 
     @classmethod
-    def logcdf(cls, x, mu, sigma, lower, upper):
-        x = jnp.clip(x, lower, upper)
+    def _log_f_and_s(cls, x, mu, sigma, lower, upper):
         alpha, beta = (lower - mu) / sigma, (upper - mu) / sigma
-        return log_normal_mass(alpha, (x - mu) / sigma) - log_normal_mass(alpha, beta)
+        z = (jnp.clip(x, lower, upper) - mu) / sigma
+        return log_split(log_normal_mass(alpha, z), log_normal_mass(z, beta), log_normal_mass(alpha, beta))
+
+    @classmethod
+    def logcdf(cls, x, mu, sigma, lower, upper):
+        return cls._log_f_and_s(x, mu, sigma, lower, upper)[0]
 
     @classmethod
     def logccdf(cls, x, mu, sigma, lower, upper):
-        x = jnp.clip(x, lower, upper)
-        alpha, beta = (lower - mu) / sigma, (upper - mu) / sigma
-        return log_normal_mass((x - mu) / sigma, beta) - log_normal_mass(alpha, beta)
+        return cls._log_f_and_s(x, mu, sigma, lower, upper)[1]
 
     @classmethod
     def sample(cls, key, params, shape):

@@ -19,7 +19,7 @@ from jax import lax
 
 from exmc import constraints as C
 from exmc.dist.base import Distribution
-from exmc.dist.special import log_interval_mass
+from exmc.dist.special import log_interval_mass, log_split
 from exmc.errors import DistributionError
 
 _BOUNDS = ("lower", "upper")
@@ -197,16 +197,19 @@ def _truncated_logp(cls, x, **params):
     return jnp.where(inside, out, -jnp.inf)
 
 
-def _truncated_logcdf(cls, x, **params):
+def _truncated_log_f_and_s(cls, x, params):
     base, lower, upper = _split(params)
     x = jnp.clip(x, lower, upper)
-    return _log_mass(cls.base, base, lower, x) - _log_mass(cls.base, base, lower, upper)
+    m = cls.base
+    return log_split(_log_mass(m, base, lower, x), _log_mass(m, base, x, upper), _log_mass(m, base, lower, upper))
+
+
+def _truncated_logcdf(cls, x, **params):
+    return _truncated_log_f_and_s(cls, x, params)[0]
 
 
 def _truncated_logccdf(cls, x, **params):
-    base, lower, upper = _split(params)
-    x = jnp.clip(x, lower, upper)
-    return _log_mass(cls.base, base, x, upper) - _log_mass(cls.base, base, lower, upper)
+    return _truncated_log_f_and_s(cls, x, params)[1]
 
 
 _MAX_ROUNDS = 10_000
