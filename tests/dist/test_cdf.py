@@ -97,7 +97,7 @@ def test_logcdf_and_logccdf_match_scipy(dist, params, frozen, x):
 
 def test_cases_cover_every_family_with_a_cdf():
     with_cdf = {d for d in CONTINUOUS if d.has_cdf()}
-    assert {case.values[0] for case in CASES} == with_cdf
+    assert {case.values[0] for case in CASES} == with_cdf - {exmc.TruncatedNormal}  # tests/dist/test_wrappers.py
     # those without one: JAX's betainc has no shape derivative; the skew normal needs Owen's T
     assert set(CONTINUOUS) - with_cdf == {exmc.Beta, exmc.StudentT, exmc.HalfStudentT, exmc.SkewNormal}
     for d in set(CONTINUOUS) - with_cdf:

@@ -1,4 +1,4 @@
-"""The 24 distributions: log-densities against scipy.stats, gradients against finite
+"""The 25 distributions: log-densities against scipy.stats, gradients against finite
 differences and closed forms, numerical stability in the tails, samplers against scipy, and
 the metadata the builder and compiler rely on.
 
@@ -77,6 +77,9 @@ SCIPY_LOGP = {
     # scipy has no half-t: twice the t density on the positive half-line
     "HalfStudentT": lambda x, nu, sigma: np.log(2.0) + stats.t.logpdf(x, nu, scale=sigma),
     "SkewNormal": lambda x, mu, sigma, alpha: stats.skewnorm.logpdf(x, alpha, mu, sigma),
+    "TruncatedNormal": lambda x, mu, sigma, lower, upper: stats.truncnorm.logpdf(
+        x, (lower - mu) / sigma, (upper - mu) / sigma, mu, sigma
+    ),
     "NegativeBinomial": lambda x, mu, alpha: stats.nbinom.logpmf(x, alpha, alpha / (alpha + mu)),
     "BetaBinomial": lambda x, alpha, beta, n: stats.betabinom.logpmf(x, n, alpha, beta),
     "Geometric": lambda x, p: stats.geom.logpmf(x, p),
@@ -195,6 +198,10 @@ LOGP_CASES = [
                  [-20.0, -5.0, -1.0, 0.0, 0.5, 3.0, 10.0, 20.0], id="SkewNormal-broadcast-alpha"),
     pytest.param(exmc.SkewNormal, {"mu": [-1e3, 0.0, 7.0], "sigma": [1e-3, 1.0, 1e3], "alpha": 3.0},
                  [-1e3, -3.0, 0.0, 1.0, 7.0, 1e3], id="SkewNormal-broadcast-loc-scale"),
+    # TruncatedNormal: across the median, far in one tail, a narrow interval
+    pytest.param(exmc.TruncatedNormal, {"mu": [0.5, 0.0, 0.0], "sigma": [2.0, 1.0, 1.0],
+                                        "lower": [-1.0, 5.0, -1e-4], "upper": [3.0, 12.0, 1e-4]},
+                 [[-0.99, 0.0, 2.99], [5.001, 6.0, 11.0], [-9e-5, 0.0, 9e-5]], id="TruncatedNormal-broadcast"),
     # NegativeBinomial: dispersion from 1e-2 to 1e4 (towards the Poisson limit), counts to 1e5
     pytest.param(exmc.NegativeBinomial, {"mu": [1e-3, 1.0, 10.0, 1e4], "alpha": 1.5},
                  [0.0, 1.0, 5.0, 100.0, 1e4, 1e5], id="NegativeBinomial-broadcast-mu"),
@@ -362,6 +369,8 @@ GRAD_CASES = [
     pytest.param(exmc.HalfStudentT, {"nu": 0.2, "sigma": 0.1}, [1e-2, 3.0, 1e4], id="HalfStudentT-nu=0.2"),
     pytest.param(exmc.SkewNormal, {"mu": 0.5, "sigma": 2.0, "alpha": 3.0}, [-10.0, -1.0, 0.3, 2.0], id="SkewNormal"),
     pytest.param(exmc.SkewNormal, {"mu": 0.5, "sigma": 2.0, "alpha": -8.0}, [-9.0, 0.0, 3.0, 12.0], id="SkewNormal-alpha=-8-tail"),
+    pytest.param(exmc.TruncatedNormal, {"mu": 0.5, "sigma": 2.0, "lower": -1.0, "upper": 3.0}, [-0.9, 0.0, 2.5],
+                 id="TruncatedNormal"),
     pytest.param(exmc.NegativeBinomial, {"mu": 4.0, "alpha": 1.5}, [0.0, 1.0, 7.0, 60.0], id="NegativeBinomial"),
     pytest.param(exmc.NegativeBinomial, {"mu": 1e3, "alpha": 1e3}, [0.0, 900.0, 1300.0], id="NegativeBinomial-1e3"),
     pytest.param(exmc.BetaBinomial, {"alpha": 2.0, "beta": 0.7, "n": 15.0}, [0.0, 3.0, 15.0], id="BetaBinomial"),
@@ -542,6 +551,10 @@ CONTINUOUS_SAMPLE_CASES = [
                  lambda nu, sigma: _Folded(stats.t(nu, scale=sigma)), id="HalfStudentT"),
     pytest.param(exmc.SkewNormal, {"mu": [-2.0, 0.0, 1e3], "sigma": [0.1, 1.0, 50.0], "alpha": [-6.0, 0.5, 3.0]},
                  lambda mu, sigma, alpha: stats.skewnorm(alpha, mu, sigma), id="SkewNormal"),
+    pytest.param(exmc.TruncatedNormal, {"mu": [0.0, 1.0, 0.0], "sigma": [1.0, 2.0, 1.0],
+                                        "lower": [-1.0, 1.5, -30.0], "upper": [2.0, 40.0, -20.0]},
+                 lambda mu, sigma, lower, upper: stats.truncnorm((lower - mu) / sigma, (upper - mu) / sigma, mu, sigma),
+                 id="TruncatedNormal"),
 ]
 
 DISCRETE_SAMPLE_CASES = [
@@ -669,11 +682,12 @@ EXPECTED_DEFAULT_TRANSFORM = {
     exmc.Logistic: "identity",
     exmc.HalfStudentT: "log",
     exmc.SkewNormal: "identity",
+    exmc.TruncatedNormal: "interval",
 }
 
 
-def test_twenty_four_distributions_exported():
-    assert len(ALL) == len(set(ALL)) == 24
+def test_twenty_five_distributions_exported():
+    assert len(ALL) == len(set(ALL)) == 25
     assert set(CONTINUOUS) == set(EXPECTED_DEFAULT_TRANSFORM)
     assert set(DISCRETE) == {
         exmc.Bernoulli, exmc.Binomial, exmc.Poisson, exmc.NegativeBinomial, exmc.BetaBinomial,

@@ -186,3 +186,84 @@ def test_malformed_uses_raise_exmc_errors_naming_the_node():
     ]:
         with pytest.raises(exmc.DistributionError, match=words):
             bad()
+
+
+# ---------------------------------------------------------------------------------------
+# Posteriors against references computed without Exmc (slow)
+# ---------------------------------------------------------------------------------------
+
+
+def _grid_moments(log_post, axes):
+    """Mean and sd of each axis under exp(log_post) on a regular grid (normalised numerically)."""
+    w = np.exp(log_post - log_post.max())
+    w /= w.sum()
+    grids = np.meshgrid(*axes, indexing="ij")
+    means = [float(np.sum(w * g)) for g in grids]
+    sds = [float(np.sqrt(np.sum(w * (g - m) ** 2))) for g, m in zip(grids, means)]
+    return means, sds
+
+
+def _assert_recovers(trace, name, mean, sd):
+    draws = trace.posterior[name]
+    ess = float(exmc.diagnostics.ess(draws))
+    assert ess > 400, (name, ess)
+    assert abs(draws.mean() - mean) < 5 * sd / np.sqrt(ess), (name, draws.mean(), mean, sd, ess)
+    # the variance's Monte Carlo error, from the effective size of the squared deviations
+    sq = (draws - draws.mean()) ** 2
+    se_var = sq.std() / np.sqrt(float(exmc.diagnostics.ess(sq)))
+    assert abs(draws.var() - sd**2) < 5 * se_var, (name, draws.std(), sd)
+
+
+@pytest.mark.slow
+def test_right_censored_weibull_survival_against_a_grid_posterior():
+    rng = np.random.default_rng(12)
+    true_alpha, true_beta, n = 1.5, 3.0, 60
+    times = true_beta * rng.weibull(true_alpha, n)
+    censor = rng.uniform(2.0, 6.0, n)  # each subject followed for its own time
+    t = np.minimum(times, censor)
+    is_censored = times >= censor
+    assert 10 < is_censored.sum() < 50
+    ir = (
+        exmc.Builder.new_ir()
+        .rv("alpha", exmc.HalfNormal, {"sigma": 2.0})
+        .rv("beta", exmc.HalfNormal, {"sigma": 5.0})
+        .rv("t", exmc.Censored(exmc.Weibull, upper=censor), {"alpha": "alpha", "beta": "beta"})
+        .obs("t_obs", "t", t)
+    )
+    trace = exmc.sample(ir, draws=2000, tune=1000, chains=4, seed=5, progressbar=False)
+    # the grid: HalfNormal priors, the density for events, the survival function for censored
+    a = np.linspace(0.5, 3.5, 500)[:, None]
+    b = np.linspace(1.0, 9.0, 500)[None, :]
+    log_post = stats.halfnorm.logpdf(a, scale=2.0) + stats.halfnorm.logpdf(b, scale=5.0)
+    for ti, ci in zip(t, is_censored):
+        ref = stats.weibull_min(a, scale=b)
+        log_post = log_post + (ref.logsf(ti) if ci else ref.logpdf(ti))
+    (ma, mb), (sa, sb) = _grid_moments(log_post, (a[:, 0], b[0, :]))
+    assert log_post[0].max() < log_post.max() - 30 and log_post[:, -1].max() < log_post.max() - 30  # grid covers it
+    _assert_recovers(trace, "alpha", ma, sa)
+    _assert_recovers(trace, "beta", mb, sb)
+
+
+@pytest.mark.slow
+def test_truncated_normal_likelihoods_against_their_exact_posteriors():
+    rng = np.random.default_rng(7)
+    y1 = stats.truncnorm.rvs(-0.5, np.inf, loc=0.5, scale=1.0, size=30, random_state=rng)  # lower = 0
+    y2 = stats.truncnorm.rvs(-2.0, 1.0, loc=1.0, scale=1.0, size=30, random_state=rng)  # (-1, 2)
+    ir = (
+        exmc.Builder.new_ir()
+        .rv("mu1", exmc.Normal, {"mu": 0.0, "sigma": 3.0})
+        .rv("y1", exmc.Truncated(exmc.Normal, lower=0.0), {"mu": "mu1", "sigma": 1.0})
+        .obs("y1_obs", "y1", y1)
+        .rv("mu2", exmc.Normal, {"mu": 0.0, "sigma": 3.0})
+        .rv("y2", exmc.TruncatedNormal, {"mu": "mu2", "sigma": 1.0, "lower": -1.0, "upper": 2.0})
+        .obs("y2_obs", "y2", y2)
+    )
+    trace = exmc.sample(ir, draws=2000, tune=1000, chains=4, seed=6, progressbar=False)
+    # exact: prior times the truncated likelihood, normalised by quadrature on a fine 1-D grid
+    for name, y, lower, upper in (("mu1", y1, 0.0, np.inf), ("mu2", y2, -1.0, 2.0)):
+        mu = np.linspace(-6.0, 6.0, 20001)
+        log_post = stats.norm.logpdf(mu, 0.0, 3.0)
+        for yi in y:
+            log_post = log_post + stats.truncnorm.logpdf(yi, lower - mu, upper - mu, loc=mu, scale=1.0)
+        (m,), (s,) = _grid_moments(log_post, (mu,))
+        _assert_recovers(trace, name, m, s)

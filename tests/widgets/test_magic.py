@@ -123,6 +123,7 @@ API_ORDER = [
     ("Logistic", ("mu", "s"), (0.5, 2.0)),
     ("HalfStudentT", ("nu", "sigma"), (3.0, 2.0)),
     ("SkewNormal", ("mu", "sigma", "alpha"), (0.5, 2.0, -1.5)),
+    ("TruncatedNormal", ("mu", "sigma", "lower", "upper"), (0.5, 2.0, -1.0, 4.0)),
     ("NegativeBinomial", ("mu", "alpha"), (3.0, 2.0)),
     ("BetaBinomial", ("alpha", "beta", "n"), (2.0, 3.0, 10.0)),
     ("Geometric", ("p",), (0.25,)),
