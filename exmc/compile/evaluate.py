@@ -68,13 +68,13 @@ def make_evaluate(ir: IR, analysis: Analysis, layout: Layout):
                 obs = observed[node.name]
                 value = data.get(obs.name, obs.data)
                 values[node.name] = value
-                terms[obs.name] = jnp.sum(logp_in_domain(node.dist, value, params, runtime))
+                terms[obs.name] = logp_in_domain(node.dist, value, params, runtime)
                 continue
             y = blocks[node.name]
             lower, upper = bounds(node, params)
             x = node.transform.forward(y, lower, upper)
             values[node.name] = x
-            terms[node.name] = jnp.sum(logp_in_domain(node.dist, x, params, runtime)) + jnp.sum(
+            terms[node.name] = logp_in_domain(node.dist, x, params, runtime) + jnp.sum(
                 node.transform.log_det_jacobian(y, lower, upper)
             )
         return terms, values
