@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+import jax.numpy as jnp
 import numpy as np
 
 Bound = float | str
@@ -46,6 +47,21 @@ class Constraint:
             ok &= value > lower if self.lower_open else value >= lower
         if upper is not None:
             ok &= value < upper if self.upper_open else value <= upper
+        return ok
+
+    def holds(self, value, params: Mapping[str, object] = {}):
+        """``contains`` in ``jax.numpy``, for values known only at run time (a det node's):
+        traceable, bounds named by parameters resolved from ``params`` (any of them may be
+        traced). Used by ``exmc.dist.domain`` to make the log-density -inf outside a domain."""
+        ok = jnp.isfinite(value)
+        if self.integer:
+            ok = ok & (value == jnp.round(value))
+        lower = params.get(self.lower) if isinstance(self.lower, str) else self.lower
+        upper = params.get(self.upper) if isinstance(self.upper, str) else self.upper
+        if lower is not None:
+            ok = ok & ((value > lower) if self.lower_open else (value >= lower))
+        if upper is not None:
+            ok = ok & ((value < upper) if self.upper_open else (value <= upper))
         return ok
 
     def describe(self) -> str:

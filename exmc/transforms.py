@@ -130,7 +130,42 @@ class _Interval(Transform):
         )
 
 
+class _LowerBound(Transform):
+    """x = lower + e^y: a support bounded below only (a truncation's, e.g.); lower may be a
+    node's value. Stan's lower-bounded scalar (Reference Manual, "Lower bounded scalar")."""
+
+    def forward(self, y, lower=None, upper=None):
+        return lower + jnp.exp(y)
+
+    def inverse(self, x, lower=None, upper=None):
+        return jnp.log(x - lower)
+
+    def log_det_jacobian(self, y, lower=None, upper=None):
+        return y
+
+    def maps_onto(self, support):
+        return not support.integer and support.lower is not None and support.upper is None and support.lower_open
+
+
+class _UpperBound(Transform):
+    """x = upper - e^y: a support bounded above only."""
+
+    def forward(self, y, lower=None, upper=None):
+        return upper - jnp.exp(y)
+
+    def inverse(self, x, lower=None, upper=None):
+        return jnp.log(upper - x)
+
+    def log_det_jacobian(self, y, lower=None, upper=None):
+        return y
+
+    def maps_onto(self, support):
+        return not support.integer and support.upper is not None and support.lower is None and support.upper_open
+
+
 identity = _Identity("identity")
+lower_bound = _LowerBound("lower_bound")
+upper_bound = _UpperBound("upper_bound")
 log = _Log("log")
 logit = _Logit("logit")
 interval = _Interval("interval")
@@ -157,8 +192,9 @@ def default_transform(support: Constraint) -> Transform:
     """The transform a variable with this support gets unless the user says otherwise."""
     if support in _DEFAULTS:
         return _DEFAULTS[support]
-    if interval.maps_onto(support):
-        return interval
+    for transform in (interval, lower_bound, upper_bound):
+        if transform.maps_onto(support):
+            return transform
     raise KeyError(f"no transform for a variable supported on {support.describe()}")
 
 

@@ -13,6 +13,7 @@ from typing import Mapping
 import jax.numpy as jnp
 
 from exmc.compile.layout import Layout
+from exmc.dist.domain import logp_in_domain, runtime_params
 from exmc.ir.analysis import Analysis
 from exmc.ir.ir import IR
 from exmc.ir.nodes import RV, Det
@@ -62,17 +63,18 @@ def make_evaluate(ir: IR, analysis: Analysis, layout: Layout):
                 values[node.name] = node.fn(*(values[d] for d in node.deps))
                 continue
             params = resolve_params(node, values)
+            runtime = runtime_params(node.params)  # -inf outside their domains (decision 54)
             if node.name in observed:
                 obs = observed[node.name]
                 value = data.get(obs.name, obs.data)
                 values[node.name] = value
-                terms[obs.name] = jnp.sum(node.dist.logp(value, **params))
+                terms[obs.name] = logp_in_domain(node.dist, value, params, runtime)
                 continue
             y = blocks[node.name]
             lower, upper = bounds(node, params)
             x = node.transform.forward(y, lower, upper)
             values[node.name] = x
-            terms[node.name] = jnp.sum(node.dist.logp(x, **params)) + jnp.sum(
+            terms[node.name] = logp_in_domain(node.dist, x, params, runtime) + jnp.sum(
                 node.transform.log_det_jacobian(y, lower, upper)
             )
         return terms, values

@@ -17,6 +17,9 @@ families), and each parameter has its own ``param_event_dims`` trailing axes (``
 ``mu``: 1, ``p`` of a Categorical: 1; default 0). The parameters' leading (batch) axes
 broadcast to the value's batch axes; ``event_shape`` relates the parameters' event shapes
 to the value's and says which parameter disagrees with which, and how.
+- ``logcdf(x, **params)`` and ``logccdf(x, **params)``: log P(X <= x) and log P(X > x), where
+  a stable form exists in JAX with derivatives in every parameter (``has_cdf()`` says which);
+  ``exmc.Censored`` and ``exmc.Truncated`` need them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ class Distribution:
     discrete: ClassVar[bool] = False
     event_dims: ClassVar[int] = 0
     param_event_dims: ClassVar[Mapping[str, int]] = {}
+    # parameters a distribution carries itself (the bounds of exmc.Censored / exmc.Truncated):
+    # the builder adds them to the node's parameters, so node names among them are references
+    bound_params: ClassVar[Mapping[str, object]] = {}
 
     def __init__(self):
         raise TypeError(
@@ -97,6 +103,21 @@ class Distribution:
     @classmethod
     def sample(cls, key, params: Mapping[str, jnp.ndarray], shape: tuple[int, ...]):
         raise NotImplementedError
+
+    @classmethod
+    def logcdf(cls, x, **params):
+        raise NotImplementedError(f"{cls.__name__} has no logcdf")
+
+    @classmethod
+    def logccdf(cls, x, **params):
+        raise NotImplementedError(f"{cls.__name__} has no logccdf")
+
+    @classmethod
+    def has_cdf(cls) -> bool:
+        """Whether ``logcdf`` and ``logccdf`` are implemented."""
+        return cls.logcdf.__func__ is not Distribution.logcdf.__func__ and (
+            cls.logccdf.__func__ is not Distribution.logccdf.__func__
+        )
 
 
 def half_log_2pi() -> float:

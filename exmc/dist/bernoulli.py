@@ -13,8 +13,10 @@ from exmc.dist.base import Distribution
 def _softplus(z):
     """log(1 + e^z), stable: max(z, 0) + log1p(e^-|z|). jax.nn.softplus (logaddexp with its
     own derivative rule and infinity handling) made a logistic regression's gradient 40 %
-    slower (17.1 against 12.3 us, 1000 observations)."""
-    return jnp.maximum(z, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
+    slower (17.1 against 12.3 us, 1000 observations). max and |z| both take the z <= 0 branch at
+    z = 0, so the derivative there is 1/2 (JAX's rules for maximum and abs gave 0)."""
+    positive = z > 0
+    return jnp.where(positive, z, 0.0) + jnp.log1p(jnp.exp(-jnp.where(positive, z, -z)))
 
 
 class Bernoulli(Distribution):

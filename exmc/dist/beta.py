@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import betaln
 
 from exmc import constraints as C
 from exmc.dist.base import Distribution
+from exmc.dist.special import betaln
 
 
 class Beta(Distribution):
-    """Beta(alpha, beta) on (0, 1)."""
+    """Beta(alpha, beta) on (0, 1).
+
+    No ``logcdf``: JAX's ``betainc`` has no derivative in alpha and beta.
+    """
 
     parametrizations = ({"alpha": C.positive, "beta": C.positive},)
     support = C.unit_interval

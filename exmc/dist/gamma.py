@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import gammaln
+from jax.scipy.special import gammainc, gammaincc, gammaln
 
 from exmc import constraints as C
 from exmc.dist.base import Distribution
+from exmc.dist.special import log1mexp, log_from_p_or_q
 
 
 class Gamma(Distribution):
@@ -21,6 +22,15 @@ class Gamma(Distribution):
         # XLA's lgamma and its derivative (digamma) stay finite for alpha in [1e-3, 1e3]:
         # the seed's "lgamma wall" was a hand-written Lanczos series differentiated by autodiff.
         return alpha * jnp.log(beta) - gammaln(alpha) + (alpha - 1.0) * jnp.log(x) - beta * x
+
+    @classmethod
+    def logcdf(cls, x, alpha, beta):
+        # the regularised incomplete gamma P and its complement Q, each accurate relatively
+        return log_from_p_or_q(gammainc(alpha, beta * x), gammaincc(alpha, beta * x))
+
+    @classmethod
+    def logccdf(cls, x, alpha, beta):
+        return log_from_p_or_q(gammaincc(alpha, beta * x), gammainc(alpha, beta * x))
 
     @classmethod
     def sample(cls, key, params, shape):
@@ -37,6 +47,14 @@ class Exponential(Distribution):
     @classmethod
     def logp(cls, x, lam):
         return jnp.log(lam) - lam * x
+
+    @classmethod
+    def logcdf(cls, x, lam):
+        return log1mexp(lam * x)
+
+    @classmethod
+    def logccdf(cls, x, lam):
+        return -lam * x
 
     @classmethod
     def sample(cls, key, params, shape):

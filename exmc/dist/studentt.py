@@ -1,4 +1,4 @@
-"""The Student-t family: StudentT, Cauchy (nu = 1), HalfCauchy."""
+"""The Student-t family: StudentT, Cauchy (nu = 1), HalfCauchy, HalfStudentT."""
 
 from __future__ import annotations
 
@@ -9,12 +9,18 @@ from jax.scipy.special import gammaln
 
 from exmc import constraints as C
 from exmc.dist.base import Distribution
+from exmc.dist.special import log_from_p_or_q
 
 _LOG_PI = float(np.log(np.pi))
+_LOG_2 = float(np.log(2.0))
 
 
 class StudentT(Distribution):
-    """StudentT(nu, mu, sigma): location-scale Student-t with nu degrees of freedom."""
+    """StudentT(nu, mu, sigma): location-scale Student-t with nu degrees of freedom.
+
+    No ``logcdf`` (nor for HalfStudentT): JAX's ``betainc`` has no derivative in its shape
+    arguments, so nu could not be a free parameter of a censored or truncated Student-t.
+    """
 
     parametrizations = ({"nu": C.positive, "mu": C.real, "sigma": C.positive},)
     support = C.real
@@ -48,6 +54,17 @@ class Cauchy(Distribution):
         return -_LOG_PI - jnp.log(beta) - jnp.log1p(z * z)
 
     @classmethod
+    def logcdf(cls, x, alpha, beta):
+        # F = arccot(-z) / pi, arccot(a) = atan2(1, a): no 1/2 + atan(z)/pi cancellation in
+        # the lower tail; its complement arccot(z) / pi is accurate in the upper one
+        z = (x - alpha) / beta
+        return log_from_p_or_q(jnp.arctan2(1.0, -z) / np.pi, jnp.arctan2(1.0, z) / np.pi)
+
+    @classmethod
+    def logccdf(cls, x, alpha, beta):
+        return cls.logcdf(-x, -alpha, beta)  # symmetric about alpha
+
+    @classmethod
     def sample(cls, key, params, shape):
         return params["alpha"] + params["beta"] * jax.random.cauchy(key, shape)
 
@@ -64,5 +81,32 @@ class HalfCauchy(Distribution):
         return float(np.log(2.0)) - _LOG_PI - jnp.log(beta) - jnp.log1p(z * z)
 
     @classmethod
+    def logcdf(cls, x, beta):
+        # F = 2 atan(z) / pi, 1 - F = 2 arccot(z) / pi = 2 atan2(1, z) / pi
+        z = x / beta
+        return log_from_p_or_q(2.0 / np.pi * jnp.arctan(z), 2.0 / np.pi * jnp.arctan2(1.0, z))
+
+    @classmethod
+    def logccdf(cls, x, beta):
+        z = x / beta
+        return log_from_p_or_q(2.0 / np.pi * jnp.arctan2(1.0, z), 2.0 / np.pi * jnp.arctan(z))
+
+    @classmethod
     def sample(cls, key, params, shape):
         return params["beta"] * jnp.abs(jax.random.cauchy(key, shape))
+
+
+class HalfStudentT(Distribution):
+    """HalfStudentT(nu, sigma): |StudentT(nu, 0, sigma)|, on the positive reals."""
+
+    parametrizations = ({"nu": C.positive, "sigma": C.positive},)
+    support = C.positive
+
+    @classmethod
+    def logp(cls, x, nu, sigma):
+        return _LOG_2 + StudentT.logp(x, nu, 0.0, sigma)
+
+    @classmethod
+    def sample(cls, key, params, shape):
+        nu = jnp.broadcast_to(params["nu"], shape)
+        return params["sigma"] * jnp.abs(jax.random.t(key, nu, shape))

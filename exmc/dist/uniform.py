@@ -8,6 +8,7 @@ import numpy as np
 
 from exmc import constraints as C
 from exmc.dist.base import Distribution
+from exmc.dist.special import log_from_p_or_q
 
 
 class Uniform(Distribution):
@@ -30,6 +31,20 @@ class Uniform(Distribution):
         # The bounds can be other nodes' values, so the support is checked here too.
         inside = (x > lower) & (x < upper)
         return jnp.where(inside, -jnp.log(upper - lower), -jnp.inf)
+
+    @classmethod
+    def logcdf(cls, x, lower, upper):
+        # clipped into [lower, upper]: log 0 = -inf below, log 1 = 0 above; near 1 from the
+        # complement, by log1p
+        x = jnp.clip(x, lower, upper)
+        width = upper - lower
+        return log_from_p_or_q((x - lower) / width, (upper - x) / width)
+
+    @classmethod
+    def logccdf(cls, x, lower, upper):
+        x = jnp.clip(x, lower, upper)
+        width = upper - lower
+        return log_from_p_or_q((upper - x) / width, (x - lower) / width)
 
     @classmethod
     def sample(cls, key, params, shape):

@@ -116,6 +116,11 @@ def rv(ir: IR, name: str, dist, params: Mapping, *, shape=None, transform=None, 
             dist, params = dist.expand(params)
         except ValueError as err:
             raise E.ParameterError(name, f"{dist.__name__}: {err}") from None
+    if dist.bound_params:  # a Censored / Truncated family's bounds join its parameters
+        given = sorted(set(params) & set(dist.bound_params))
+        if given:
+            raise E.ParameterError(name, f"{dist.__name__} already has its bound '{given[0]}'; pass it to the wrapper only")
+        params = {**params, **dist.bound_params}
     try:
         domains = dist.match(set(params))
     except ValueError as err:

@@ -1,4 +1,4 @@
-"""The 13 distributions: log-densities against scipy.stats, gradients against finite
+"""The 25 distributions: log-densities against scipy.stats, gradients against finite
 differences and closed forms, numerical stability in the tails, samplers against scipy, and
 the metadata the builder and compiler rely on.
 
@@ -46,6 +46,13 @@ def _as_arrays(params: dict, x):
 # logp against scipy.stats
 # ---------------------------------------------------------------------------------------
 
+def _zero_inflated(x, psi, counts):
+    """scipy has no zero-inflated families: the mixture written out, a sum of positive
+    terms at 0 (psi = 0 gives log 0 = -inf for counts, as it should)."""
+    with np.errstate(divide="ignore"):
+        return np.where(x == 0, np.log((1 - psi) + psi * counts.pmf(0)), np.log(psi) + counts.logpmf(x))
+
+
 # scipy reference for each (distribution, parametrization), with the parameter mapping.
 SCIPY_LOGP = {
     "Normal": lambda x, mu, sigma: stats.norm.logpdf(x, mu, sigma),
@@ -63,6 +70,23 @@ SCIPY_LOGP = {
     "Binomial(p)": lambda x, n, p: stats.binom.logpmf(x, n, p),
     "Binomial(logit_p)": lambda x, n, logit_p: stats.binom.logpmf(x, n, special.expit(logit_p)),
     "Poisson": lambda x, mu: stats.poisson.logpmf(x, mu),
+    "InverseGamma": lambda x, alpha, beta: stats.invgamma.logpdf(x, alpha, scale=beta),
+    "Weibull": lambda x, alpha, beta: stats.weibull_min.logpdf(x, alpha, scale=beta),
+    "Laplace": lambda x, mu, b: stats.laplace.logpdf(x, mu, b),
+    "Logistic": lambda x, mu, s: stats.logistic.logpdf(x, mu, s),
+    # scipy has no half-t: twice the t density on the positive half-line
+    "HalfStudentT": lambda x, nu, sigma: np.log(2.0) + stats.t.logpdf(x, nu, scale=sigma),
+    "SkewNormal": lambda x, mu, sigma, alpha: stats.skewnorm.logpdf(x, alpha, mu, sigma),
+    "TruncatedNormal": lambda x, mu, sigma, lower, upper: stats.truncnorm.logpdf(
+        x, (lower - mu) / sigma, (upper - mu) / sigma, mu, sigma
+    ),
+    "NegativeBinomial": lambda x, mu, alpha: stats.nbinom.logpmf(x, alpha, alpha / (alpha + mu)),
+    "BetaBinomial": lambda x, alpha, beta, n: stats.betabinom.logpmf(x, n, alpha, beta),
+    "Geometric": lambda x, p: stats.geom.logpmf(x, p),
+    "ZeroInflatedPoisson": lambda x, psi, mu: _zero_inflated(x, psi, stats.poisson(mu)),
+    "ZeroInflatedNegativeBinomial": lambda x, psi, mu, alpha: _zero_inflated(
+        x, psi, stats.nbinom(alpha, alpha / (alpha + mu))
+    ),
 }
 
 
@@ -146,6 +170,59 @@ LOGP_CASES = [
     # Poisson, mu from 0 (x = 0 has probability 1) to 1e6
     pytest.param(exmc.Poisson, {"mu": [0.0, 1e-3, 1.0, 10.0, 1e3, 1e6]},
                  [0.0, 1.0, 2.0, 10.0, 100.0, 1e3, 1e6], id="Poisson-broadcast-mu"),
+    # InverseGamma: shapes from 1e-3 to 1e3, x from 1e-8 (the e^(-beta/x) wall) to 1e3
+    *[
+        pytest.param(exmc.InverseGamma, {"alpha": a, "beta": [1e-3, 1.0, 1e3]}, GAMMA_X,
+                     id=f"InverseGamma-alpha={_fmt(a)}-broadcast-beta")
+        for a in SHAPES
+    ],
+    # Weibull: shapes below and above 1, x far into both tails ((x / beta)^alpha up to ~700)
+    pytest.param(exmc.Weibull, {"alpha": [0.2, 1.0, 3.5], "beta": [1e-2, 1.0, 50.0]},
+                 [1e-10, 1e-3, 0.5, 1.0, 4.0, 120.0], id="Weibull-broadcast"),
+    pytest.param(exmc.Weibull, {"alpha": [1e-2, 50.0], "beta": 2.0},
+                 [1e-8, 1.0, 1.99, 2.0, 2.05, 2.5], id="Weibull-extreme-shapes"),
+    # Laplace: 700 scales out; scipy's logpdf is log(pdf), -inf once e^-|z| underflows (745)
+    pytest.param(exmc.Laplace, {"mu": [-3.0, 0.0, 1e3], "b": [1e-3, 1.0, 1e3]},
+                 [[-3.7, -3.0 - 1e-6, -3.0, -2.9, -2.3], [-700.0, -3.0, 0.0, 1.0, 690.0],
+                  [-6e5, -1e3, 1e3, 2e3, 7e5]], id="Laplace-broadcast"),
+    # Logistic: scipy's logpdf is stable, so the far tails too
+    pytest.param(exmc.Logistic, {"mu": [-3.0, 0.0, 1e3], "s": [1e-3, 1.0, 1e3]},
+                 [-1e6, -30.0, -3.0, 0.0, 1.0, 1e3, 7e5], id="Logistic-broadcast"),
+    # HalfStudentT: nu from 0.1 to 1e6, x up to 1e12
+    pytest.param(exmc.HalfStudentT, {"nu": [0.1, 1.0, 3.0, 30.0, 1e3, 1e6], "sigma": 2.0},
+                 [1e-10, 1e-3, 0.5, 2.0, 50.0, 1e6, 1e12], id="HalfStudentT-broadcast-nu"),
+    pytest.param(exmc.HalfStudentT, {"nu": 4.0, "sigma": [1e-3, 1.0, 1e3]},
+                 [1e-10, 1e-3, 0.5, 2.0, 50.0, 1e6], id="HalfStudentT-broadcast-sigma"),
+    # SkewNormal: alpha z down to -40 (Phi(alpha z) ~ 1e-350: only a log_ndtr keeps it)
+    pytest.param(exmc.SkewNormal, {"mu": 0.5, "sigma": 2.0, "alpha": [-8.0, -1.0, 0.0, 0.5, 4.0]},
+                 [-20.0, -5.0, -1.0, 0.0, 0.5, 3.0, 10.0, 20.0], id="SkewNormal-broadcast-alpha"),
+    pytest.param(exmc.SkewNormal, {"mu": [-1e3, 0.0, 7.0], "sigma": [1e-3, 1.0, 1e3], "alpha": 3.0},
+                 [-1e3, -3.0, 0.0, 1.0, 7.0, 1e3], id="SkewNormal-broadcast-loc-scale"),
+    # TruncatedNormal: across the median, far in one tail, a narrow interval
+    pytest.param(exmc.TruncatedNormal, {"mu": [0.5, 0.0, 0.0], "sigma": [2.0, 1.0, 1.0],
+                                        "lower": [-1.0, 5.0, -1e-4], "upper": [3.0, 12.0, 1e-4]},
+                 [[-0.99, 0.0, 2.99], [5.001, 6.0, 11.0], [-9e-5, 0.0, 9e-5]], id="TruncatedNormal-broadcast"),
+    # NegativeBinomial: dispersion from 1e-2 to 1e4 (towards the Poisson limit), counts to 1e5
+    pytest.param(exmc.NegativeBinomial, {"mu": [1e-3, 1.0, 10.0, 1e4], "alpha": 1.5},
+                 [0.0, 1.0, 5.0, 100.0, 1e4, 1e5], id="NegativeBinomial-broadcast-mu"),
+    pytest.param(exmc.NegativeBinomial, {"mu": 7.0, "alpha": [1e-2, 0.5, 30.0, 1e4]},
+                 [0.0, 1.0, 7.0, 60.0, 1e3], id="NegativeBinomial-broadcast-alpha"),
+    # BetaBinomial
+    pytest.param(exmc.BetaBinomial, {"alpha": [1e-2, 0.5, 2.0, 1e3], "beta": 3.0, "n": 20.0},
+                 np.arange(21.0), id="BetaBinomial-n=20-broadcast-alpha"),
+    pytest.param(exmc.BetaBinomial, {"alpha": 2.0, "beta": [0.5, 1e3], "n": [1e4, 1e5]},
+                 [0.0, 1.0, 50.0, 5e3, 1e4], id="BetaBinomial-large-n"),
+    # Geometric, p from 1e-6 to 1 (at p = 1, x = 1 is certain)
+    pytest.param(exmc.Geometric, {"p": [1e-6, 0.01, 0.5, 1 - 1e-9, 1.0]},
+                 [1.0, 2.0, 10.0, 1e3, 1e6], id="Geometric-broadcast-p"),
+    # zero-inflated: psi at both closed ends, zeros and counts
+    pytest.param(exmc.ZeroInflatedPoisson, {"psi": [0.0, 1e-6, 0.3, 0.9, 1.0], "mu": 2.5},
+                 [0.0, 1.0, 4.0, 30.0], id="ZeroInflatedPoisson-broadcast-psi"),
+    pytest.param(exmc.ZeroInflatedPoisson, {"psi": 0.7, "mu": [0.0, 1e-3, 1.0, 1e3]},
+                 [0.0, 1.0, 10.0, 1e3], id="ZeroInflatedPoisson-broadcast-mu"),
+    pytest.param(exmc.ZeroInflatedNegativeBinomial,
+                 {"psi": [1e-6, 0.3, 0.9, 1.0], "mu": [1e-3, 2.0, 50.0, 1e3], "alpha": 2.0},
+                 [0.0, 1.0, 4.0, 300.0], id="ZeroInflatedNegativeBinomial-broadcast"),
 ]
 
 
@@ -282,6 +359,25 @@ GRAD_CASES = [
     pytest.param(exmc.Binomial, {"n": 10.0, "logit_p": -0.8}, [0.0, 1.0, 7.0, 10.0], id="Binomial-logit_p"),
     pytest.param(exmc.Poisson, {"mu": 2.5}, [0.0, 1.0, 7.0, 30.0], id="Poisson"),
     pytest.param(exmc.Poisson, {"mu": 1e3}, [0.0, 900.0, 1100.0], id="Poisson-mu=1e3"),
+    pytest.param(exmc.InverseGamma, {"alpha": 2.5, "beta": 1.5}, [1e-2, 0.4, 3.0, 200.0], id="InverseGamma"),
+    pytest.param(exmc.InverseGamma, {"alpha": 1e-3, "beta": 1e3}, [1.0, 100.0, 5e3], id="InverseGamma-alpha=1e-3"),
+    pytest.param(exmc.Weibull, {"alpha": 1.7, "beta": 3.0}, [1e-4, 0.5, 2.0, 20.0], id="Weibull"),
+    pytest.param(exmc.Weibull, {"alpha": 0.3, "beta": 50.0}, [1e-6, 1.0, 1e4], id="Weibull-alpha=0.3"),
+    pytest.param(exmc.Laplace, {"mu": 0.5, "b": 2.0}, [-30.0, -1.0, 0.3, 4.0, 60.0], id="Laplace"),
+    pytest.param(exmc.Logistic, {"mu": 0.5, "s": 2.0}, [-300.0, -1.0, 0.3, 4.0, 600.0], id="Logistic"),
+    pytest.param(exmc.HalfStudentT, {"nu": 3.5, "sigma": 2.0}, [0.05, 0.5, 3.0, 60.0], id="HalfStudentT"),
+    pytest.param(exmc.HalfStudentT, {"nu": 0.2, "sigma": 0.1}, [1e-2, 3.0, 1e4], id="HalfStudentT-nu=0.2"),
+    pytest.param(exmc.SkewNormal, {"mu": 0.5, "sigma": 2.0, "alpha": 3.0}, [-10.0, -1.0, 0.3, 2.0], id="SkewNormal"),
+    pytest.param(exmc.SkewNormal, {"mu": 0.5, "sigma": 2.0, "alpha": -8.0}, [-9.0, 0.0, 3.0, 12.0], id="SkewNormal-alpha=-8-tail"),
+    pytest.param(exmc.TruncatedNormal, {"mu": 0.5, "sigma": 2.0, "lower": -1.0, "upper": 3.0}, [-0.9, 0.0, 2.5],
+                 id="TruncatedNormal"),
+    pytest.param(exmc.NegativeBinomial, {"mu": 4.0, "alpha": 1.5}, [0.0, 1.0, 7.0, 60.0], id="NegativeBinomial"),
+    pytest.param(exmc.NegativeBinomial, {"mu": 1e3, "alpha": 1e3}, [0.0, 900.0, 1300.0], id="NegativeBinomial-1e3"),
+    pytest.param(exmc.BetaBinomial, {"alpha": 2.0, "beta": 0.7, "n": 15.0}, [0.0, 3.0, 15.0], id="BetaBinomial"),
+    pytest.param(exmc.Geometric, {"p": 0.2}, [1.0, 3.0, 40.0], id="Geometric"),
+    pytest.param(exmc.ZeroInflatedPoisson, {"psi": 0.6, "mu": 3.0}, [0.0, 1.0, 9.0], id="ZeroInflatedPoisson"),
+    pytest.param(exmc.ZeroInflatedNegativeBinomial, {"psi": 0.6, "mu": 3.0, "alpha": 2.0}, [0.0, 1.0, 9.0],
+                 id="ZeroInflatedNegativeBinomial"),
 ]
 
 
@@ -443,6 +539,22 @@ CONTINUOUS_SAMPLE_CASES = [
                  lambda beta: stats.halfcauchy(scale=beta), id="HalfCauchy"),
     pytest.param(exmc.LogNormal, {"mu": [-2.0, 0.0, 3.0], "sigma": [0.1, 1.0, 2.0]},
                  lambda mu, sigma: stats.lognorm(sigma, scale=np.exp(mu)), id="LogNormal"),
+    pytest.param(exmc.InverseGamma, {"alpha": [0.5, 3.0, 40.0], "beta": [0.1, 1.0, 20.0]},
+                 lambda alpha, beta: stats.invgamma(alpha, scale=beta), id="InverseGamma"),
+    pytest.param(exmc.Weibull, {"alpha": [0.3, 1.5, 8.0], "beta": [0.1, 1.0, 50.0]},
+                 lambda alpha, beta: stats.weibull_min(alpha, scale=beta), id="Weibull"),
+    pytest.param(exmc.Laplace, {"mu": [-2.0, 0.0, 1e3], "b": [0.1, 1.0, 50.0]},
+                 lambda mu, b: stats.laplace(mu, b), id="Laplace"),
+    pytest.param(exmc.Logistic, {"mu": [-2.0, 0.0, 1e3], "s": [0.1, 1.0, 50.0]},
+                 lambda mu, s: stats.logistic(mu, s), id="Logistic"),
+    pytest.param(exmc.HalfStudentT, {"nu": [0.5, 3.0, 30.0], "sigma": [0.1, 1.0, 50.0]},
+                 lambda nu, sigma: _Folded(stats.t(nu, scale=sigma)), id="HalfStudentT"),
+    pytest.param(exmc.SkewNormal, {"mu": [-2.0, 0.0, 1e3], "sigma": [0.1, 1.0, 50.0], "alpha": [-6.0, 0.5, 3.0]},
+                 lambda mu, sigma, alpha: stats.skewnorm(alpha, mu, sigma), id="SkewNormal"),
+    pytest.param(exmc.TruncatedNormal, {"mu": [0.0, 1.0, 0.0], "sigma": [1.0, 2.0, 1.0],
+                                        "lower": [-1.0, 1.5, -30.0], "upper": [2.0, 40.0, -20.0]},
+                 lambda mu, sigma, lower, upper: stats.truncnorm((lower - mu) / sigma, (upper - mu) / sigma, mu, sigma),
+                 id="TruncatedNormal"),
 ]
 
 DISCRETE_SAMPLE_CASES = [
@@ -454,7 +566,35 @@ DISCRETE_SAMPLE_CASES = [
     pytest.param(exmc.Binomial, {"n": [3.0, 20.0, 100.0], "logit_p": [-1.0, 0.5, 3.0]},
                  lambda n, logit_p: stats.binom(int(n), special.expit(logit_p)), id="Binomial-logit_p"),
     pytest.param(exmc.Poisson, {"mu": [0.5, 4.0, 300.0]}, lambda mu: stats.poisson(mu), id="Poisson"),
+    pytest.param(exmc.NegativeBinomial, {"mu": [0.5, 4.0, 300.0], "alpha": [0.3, 2.0, 50.0]},
+                 lambda mu, alpha: stats.nbinom(alpha, alpha / (alpha + mu)), id="NegativeBinomial"),
+    pytest.param(exmc.BetaBinomial, {"alpha": [0.5, 2.0, 30.0], "beta": [0.5, 5.0, 3.0], "n": [1.0, 10.0, 60.0]},
+                 lambda alpha, beta, n: stats.betabinom(int(n), alpha, beta), id="BetaBinomial"),
+    pytest.param(exmc.Geometric, {"p": [0.02, 0.3, 0.9]}, lambda p: stats.geom(p), id="Geometric"),
+    pytest.param(exmc.ZeroInflatedPoisson, {"psi": [0.1, 0.6, 1.0], "mu": [0.5, 4.0, 30.0]},
+                 lambda psi, mu: _zero_inflated_rv(psi, stats.poisson(mu)), id="ZeroInflatedPoisson"),
+    pytest.param(exmc.ZeroInflatedNegativeBinomial, {"psi": [0.1, 0.6, 1.0], "mu": [0.5, 4.0, 30.0], "alpha": [0.3, 2.0, 50.0]},
+                 lambda psi, mu, alpha: _zero_inflated_rv(psi, stats.nbinom(alpha, alpha / (alpha + mu))),
+                 id="ZeroInflatedNegativeBinomial"),
 ]
+
+
+class _Folded:
+    """|X| for X symmetric about 0 (scipy has no half-t): CDF 2 F(x) - 1, written 1 - 2 F(-x)."""
+
+    def __init__(self, symmetric):
+        self.symmetric = symmetric
+
+    def cdf(self, x):
+        return 1.0 - 2.0 * self.symmetric.cdf(-np.asarray(x))
+
+
+def _zero_inflated_rv(psi, counts):
+    """The zero-inflated mixture as a scipy distribution on 0..K, K past the counts' 1 - 1e-15
+    quantile (scipy has no zero-inflated families)."""
+    ks = np.arange(counts.ppf(1 - 1e-15) + 1)
+    pmf = psi * counts.pmf(ks) + (1 - psi) * (ks == 0)
+    return stats.rv_discrete(values=(ks, pmf / pmf.sum()))
 
 
 def _draw(dist, params, shape, seed=0):
@@ -536,13 +676,23 @@ EXPECTED_DEFAULT_TRANSFORM = {
     exmc.Cauchy: "identity",
     exmc.HalfCauchy: "log",
     exmc.LogNormal: "log",
+    exmc.InverseGamma: "log",
+    exmc.Weibull: "log",
+    exmc.Laplace: "identity",
+    exmc.Logistic: "identity",
+    exmc.HalfStudentT: "log",
+    exmc.SkewNormal: "identity",
+    exmc.TruncatedNormal: "interval",
 }
 
 
-def test_thirteen_distributions_exported():
-    assert len(ALL) == len(set(ALL)) == 13
+def test_twenty_five_distributions_exported():
+    assert len(ALL) == len(set(ALL)) == 25
     assert set(CONTINUOUS) == set(EXPECTED_DEFAULT_TRANSFORM)
-    assert set(DISCRETE) == {exmc.Bernoulli, exmc.Binomial, exmc.Poisson}
+    assert set(DISCRETE) == {
+        exmc.Bernoulli, exmc.Binomial, exmc.Poisson, exmc.NegativeBinomial, exmc.BetaBinomial,
+        exmc.Geometric, exmc.ZeroInflatedPoisson, exmc.ZeroInflatedNegativeBinomial,
+    }
     for d in ALL:
         assert getattr(exmc, d.__name__) is d
         assert issubclass(d, Distribution)
@@ -612,3 +762,13 @@ def test_uniform_check_params():
     assert exmc.Uniform.check_params({"lower": np.array([0.0, 2.0]), "upper": np.array([1.0, 1.0])})
     # the builder passes only constant parameters; a bound that is another node is absent
     assert exmc.Uniform.check_params({"upper": np.float64(1.0)}) is None
+
+
+@pytest.mark.parametrize("dist", [exmc.Bernoulli, exmc.Binomial], ids=lambda d: d.__name__)
+def test_logit_p_gradient_at_exactly_zero(dist):
+    # d/dl at l = 0 is x - n/2; the softplus written with maximum and abs gave x - n (JAX's
+    # derivative rules for a tie of maximum and for abs at 0 do not combine to sigmoid(0))
+    x = jnp.asarray([0.0, 1.0])
+    args = {} if dist is exmc.Bernoulli else {"n": jnp.asarray(1.0)}
+    grad = jax.vmap(jax.grad(lambda xi, l: dist.logp(xi, logit_p=l, **args), argnums=1), (0, None))(x, 0.0)
+    np.testing.assert_allclose(np.asarray(grad), [-0.5, 0.5], rtol=1e-15)

@@ -117,8 +117,23 @@ API_ORDER = [
     ("Bernoulli", ("p",), (0.25,)),
     ("Binomial", ("n", "p"), (10.0, 0.25)),
     ("Poisson", ("mu",), (3.0,)),
+    ("InverseGamma", ("alpha", "beta"), (2.0, 3.0)),
+    ("Weibull", ("alpha", "beta"), (2.0, 3.0)),
+    ("Laplace", ("mu", "b"), (0.5, 2.0)),
+    ("Logistic", ("mu", "s"), (0.5, 2.0)),
+    ("HalfStudentT", ("nu", "sigma"), (3.0, 2.0)),
+    ("SkewNormal", ("mu", "sigma", "alpha"), (0.5, 2.0, -1.5)),
+    ("TruncatedNormal", ("mu", "sigma", "lower", "upper"), (0.5, 2.0, -1.0, 4.0)),
+    ("NegativeBinomial", ("mu", "alpha"), (3.0, 2.0)),
+    ("BetaBinomial", ("alpha", "beta", "n"), (2.0, 3.0, 10.0)),
+    ("Geometric", ("p",), (0.25,)),
+    ("ZeroInflatedPoisson", ("psi", "mu"), (0.75, 3.0)),
+    ("ZeroInflatedNegativeBinomial", ("psi", "mu", "alpha"), (0.75, 3.0, 2.0)),
 ]
-DATA = {"Bernoulli": np.array([0.0, 1.0]), "Binomial": np.array([3.0, 7.0]), "Poisson": np.array([2.0, 5.0])}
+COUNTS = np.array([2.0, 5.0])
+DATA = {"Bernoulli": np.array([0.0, 1.0]), "Binomial": np.array([3.0, 7.0]), "Poisson": COUNTS,
+        "NegativeBinomial": COUNTS, "BetaBinomial": COUNTS, "Geometric": COUNTS,
+        "ZeroInflatedPoisson": COUNTS, "ZeroInflatedNegativeBinomial": COUNTS}
 
 
 @pytest.mark.parametrize("dist, names, values", API_ORDER, ids=[row[0] for row in API_ORDER])
