@@ -12,12 +12,12 @@ from exmc.compile.model import CompiledModel, compile_model
 from exmc.diagnostics.checks import warn_about
 from exmc.ir.ir import IR
 from exmc.ir.nodes import RV
-from exmc.sampler.chunk import METRICS
+from exmc.sampler.chunk import METRICS, describe_metric
 from exmc.sampler.driver import Batch, SamplerState, run_chains
 from exmc.sampler.progress import ProgressBar
 from exmc.trace import Trace, trace_from_batches
 
-DEFAULT_METRIC = "nutpie"  # more ESS per gradient on the benchmark set: DECISIONS 19
+DEFAULT_METRIC = "auto"  # low-rank where warmup finds correlations, else diagonal: DECISIONS 49
 MAX_TREEDEPTH = 30  # 2**30 leapfrog steps a draw; the leaf counters have room for it
 
 # IR -> CompiledModel, so that sampling the same model again reuses its compilation.
@@ -150,8 +150,14 @@ def sample(
     target_accept : the acceptance statistic the step size is tuned to.
     max_treedepth : at most 2**max_treedepth leapfrog steps per draw.
     progressbar : show a terminal progress bar.
-    metric : how warmup learns the diagonal metric: "stan" (Welford variance of the draws in
-        doubling windows) or "nutpie" (sqrt(var(draws) / var(gradients)), overlapping windows).
+    metric : how warmup learns the metric (the inverse mass matrix): "auto" (default: the
+        low-rank metric, whose eigen-directions are kept only where warmup finds the draws
+        correlated or mis-scaled, so an uncorrelated posterior gets a diagonal; one parameter
+        or more than 400 get nutpie's diagonal), "stan" (diagonal: Welford variance of the
+        draws in doubling windows), "nutpie" (diagonal: sqrt(var(draws) / var(gradients)),
+        overlapping windows), "dense" (Stan's ``dense_e``: the windows' covariance) or
+        "lowrank" (nutpie's low-rank modified mass matrix, rank <= 16).
+        ``trace.attrs["metric_used"]`` says what warmup settled on.
     noncenter : "auto" non-centers the elements of hierarchical Normals that their data
         inform less than their prior does; True every such element; False samples the model
         exactly as written (``trace.rewrites`` says what was decided). Ignored for a
@@ -183,7 +189,8 @@ def sample(
     trace = trace_from_batches(
         received, model,
         attrs={"draws": draws, "tune": tune, "chains": chains, "seed": seed, "target_accept": target_accept,
-               "max_treedepth": max_treedepth, "metric": metric, "noncenter": noncenter},
+               "max_treedepth": max_treedepth, "metric": metric, "noncenter": noncenter,
+               "metric_used": describe_metric(received[-1].state.carries) if received else "none"},
     )
     source = model.source_ir
     warn_about(trace, stacklevel=2, variables={n.name for n in source.nodes if isinstance(n, RV)} - set(source.observations))
