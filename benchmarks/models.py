@@ -40,12 +40,14 @@ class Model:
     title : one line for the table.
     ir : the Exmc model.
     numpyro_model : the NumPyro model function (no arguments; the data are closed over).
+    pymc_model : builds the same model in PyMC, for nutpie (PyMC is imported only there).
     """
 
     name: str
     title: str
     ir: exmc.IR
     numpyro_model: Callable[[], None]
+    pymc_model: Callable[[], object] | None = None  # builds the PyMC model (for nutpie); pymc imported inside
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -70,7 +72,16 @@ def readme() -> Model:
         with numpyro.plate("n", len(y)):
             numpyro.sample("x", nd.Normal(mu, sigma), obs=jnp.asarray(y))
 
-    return Model("readme", "README model (2 params, 3 obs)", ir, model)
+    def pymc_model():
+        import pymc as pm
+
+        with pm.Model() as m:
+            mu = pm.Normal("mu", 0.0, 5.0)
+            sigma = pm.HalfNormal("sigma", 2.0)
+            pm.Normal("x", mu, sigma, observed=y)
+        return m
+
+    return Model("readme", "README model (2 params, 3 obs)", ir, model, pymc_model)
 
 
 def eight_schools() -> Model:
@@ -93,7 +104,17 @@ def eight_schools() -> Model:
             theta = numpyro.sample("theta", nd.Normal(mu, tau))
             numpyro.sample("y", nd.Normal(theta, jnp.asarray(sigma)), obs=jnp.asarray(y))
 
-    return Model("eight_schools", "eight schools, centered (10 params, 8 obs)", ir, model)
+    def pymc_model():
+        import pymc as pm
+
+        with pm.Model() as m:
+            mu = pm.Normal("mu", 0.0, 5.0)
+            tau = pm.HalfCauchy("tau", 5.0)
+            theta = pm.Normal("theta", mu, tau, shape=8)
+            pm.Normal("y", theta, sigma, observed=y)
+        return m
+
+    return Model("eight_schools", "eight schools, centered (10 params, 8 obs)", ir, model, pymc_model)
 
 
 def varying_intercept(groups: int = 86, n: int = 900) -> Model:
@@ -129,7 +150,19 @@ def varying_intercept(groups: int = 86, n: int = 900) -> Model:
         with numpyro.plate("n", n):
             numpyro.sample("y", nd.Normal(linear(a, b), sigma_y), obs=jnp.asarray(y))
 
-    return Model("varying_intercept", f"varying intercepts ({groups + 4} params, {n} obs)", ir, model)
+    def pymc_model():
+        import pymc as pm
+
+        with pm.Model() as m:
+            mu_a = pm.Normal("mu_a", 0.0, 5.0)
+            sigma_a = pm.HalfNormal("sigma_a", 2.0)
+            a = pm.Normal("a", mu_a, sigma_a, shape=groups)
+            b = pm.Normal("b", 0.0, 2.0)
+            sigma_y = pm.HalfNormal("sigma_y", 2.0)
+            pm.Normal("y", a[group] + b * x, sigma_y, observed=y)
+        return m
+
+    return Model("varying_intercept", f"varying intercepts ({groups + 4} params, {n} obs)", ir, model, pymc_model)
 
 
 def logistic(k: int = 30, n: int = 1000) -> Model:
@@ -159,7 +192,16 @@ def logistic(k: int = 30, n: int = 1000) -> Model:
         with numpyro.plate("n", n):
             numpyro.sample("y", nd.Bernoulli(logits=linear(alpha, beta)), obs=jnp.asarray(y))
 
-    return Model("logistic", f"logistic regression ({k + 1} params, {n} obs)", ir, model)
+    def pymc_model():
+        import pymc as pm
+
+        with pm.Model() as m:
+            alpha = pm.Normal("alpha", 0.0, 2.5)
+            beta = pm.Normal("beta", 0.0, 2.5, shape=k)
+            pm.Bernoulli("y", logit_p=alpha + pm.math.dot(X, beta), observed=y)
+        return m
+
+    return Model("logistic", f"logistic regression ({k + 1} params, {n} obs)", ir, model, pymc_model)
 
 
 def studentt(k: int = 4, n: int = 300) -> Model:
@@ -191,7 +233,18 @@ def studentt(k: int = 4, n: int = 300) -> Model:
         with numpyro.plate("n", n):
             numpyro.sample("y", nd.StudentT(nu, linear(alpha, beta), sigma), obs=jnp.asarray(y))
 
-    return Model("studentt", f"Student-t regression ({k + 3} params, {n} obs)", ir, model)
+    def pymc_model():
+        import pymc as pm
+
+        with pm.Model() as m:
+            alpha = pm.Normal("alpha", 0.0, 5.0)
+            beta = pm.Normal("beta", 0.0, 5.0, shape=k)
+            sigma = pm.HalfNormal("sigma", 2.0)
+            nu = pm.Gamma("nu", alpha=2.0, beta=0.1)
+            pm.StudentT("y", nu=nu, mu=alpha + pm.math.dot(X, beta), sigma=sigma, observed=y)
+        return m
+
+    return Model("studentt", f"Student-t regression ({k + 3} params, {n} obs)", ir, model, pymc_model)
 
 
 def scaled_normal(d: int = 100) -> Model:
@@ -203,11 +256,108 @@ def scaled_normal(d: int = 100) -> Model:
         with numpyro.plate("d", d):
             numpyro.sample("x", nd.Normal(0.0, jnp.asarray(scales)))
 
-    return Model("scaled_normal", f"{d}-d Normal, scales 0.01..100 ({d} params)", ir, model)
+    def pymc_model():
+        import pymc as pm
+
+        with pm.Model() as m:
+            pm.Normal("x", 0.0, scales, shape=d)
+        return m
+
+    return Model("scaled_normal", f"{d}-d Normal, scales 0.01..100 ({d} params)", ir, model, pymc_model)
+
+
+def correlated_predictors(rng, n: int, k: int, rho: float) -> np.ndarray:
+    """``n`` rows of ``k`` standardised predictors, every pair correlated ``rho`` (one
+    common factor)."""
+    common = rng.normal(size=(n, 1))
+    raw = np.sqrt(rho) * common + np.sqrt(1.0 - rho) * rng.normal(size=(n, k))
+    return (raw - raw.mean(0)) / raw.std(0)
+
+
+def linreg_corr(k: int = 10, n: int = 200, rho: float = 0.95) -> Model:
+    """Linear regression on ``k`` predictors correlated ``rho`` pairwise: the slopes'
+    posterior is strongly correlated (what a diagonal metric cannot see)."""
+    rng = np.random.default_rng(SEED + 3)
+    X = correlated_predictors(rng, n, k, rho)
+    y = 0.5 + X @ rng.normal(0.0, 1.0, size=k) + rng.normal(0.0, 1.0, size=n)
+
+    def linear(alpha, beta):
+        return alpha + X @ beta
+
+    ir = (
+        Builder.new_ir()
+        .rv("alpha", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
+        .rv("beta", exmc.Normal, {"mu": 0.0, "sigma": 2.5}, shape=k)
+        .rv("sigma", exmc.HalfNormal, {"sigma": 2.0})
+        .det("mu_y", linear, ["alpha", "beta"])
+        .rv("y", exmc.Normal, {"mu": "mu_y", "sigma": "sigma"})
+        .obs("y_obs", "y", y)
+    )
+
+    def model():
+        alpha = numpyro.sample("alpha", nd.Normal(0.0, 5.0))
+        with numpyro.plate("k", k):
+            beta = numpyro.sample("beta", nd.Normal(0.0, 2.5))
+        sigma = numpyro.sample("sigma", nd.HalfNormal(2.0))
+        with numpyro.plate("n", n):
+            numpyro.sample("y", nd.Normal(linear(alpha, beta), sigma), obs=jnp.asarray(y))
+
+    def pymc_model():
+        import pymc as pm
+
+        with pm.Model() as m:
+            alpha = pm.Normal("alpha", 0.0, 5.0)
+            beta = pm.Normal("beta", 0.0, 2.5, shape=k)
+            sigma = pm.HalfNormal("sigma", 2.0)
+            pm.Normal("y", alpha + pm.math.dot(X, beta), sigma, observed=y)
+        return m
+
+    return Model("linreg_corr", f"linear regression, {k} predictors correlated {rho} ({k + 2} params, {n} obs)",
+                 ir, model, pymc_model)
+
+
+def logistic_corr(k: int = 30, n: int = 1000, rho: float = 0.8) -> Model:
+    """Logistic regression on ``k`` predictors correlated ``rho`` pairwise."""
+    rng = np.random.default_rng(SEED + 4)
+    X = correlated_predictors(rng, n, k, rho)
+    beta_true = rng.normal(0.0, 0.3, size=k)
+    y = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-0.2 - X @ beta_true))).astype(float)
+
+    def linear(alpha, beta):
+        return alpha + X @ beta
+
+    ir = (
+        Builder.new_ir()
+        .rv("alpha", exmc.Normal, {"mu": 0.0, "sigma": 2.5})
+        .rv("beta", exmc.Normal, {"mu": 0.0, "sigma": 2.5}, shape=k)
+        .det("eta", linear, ["alpha", "beta"])
+        .rv("y", exmc.Bernoulli, {"logit_p": "eta"})
+        .obs("y_obs", "y", y)
+    )
+
+    def model():
+        alpha = numpyro.sample("alpha", nd.Normal(0.0, 2.5))
+        with numpyro.plate("k", k):
+            beta = numpyro.sample("beta", nd.Normal(0.0, 2.5))
+        with numpyro.plate("n", n):
+            numpyro.sample("y", nd.Bernoulli(logits=linear(alpha, beta)), obs=jnp.asarray(y))
+
+    def pymc_model():
+        import pymc as pm
+
+        with pm.Model() as m:
+            alpha = pm.Normal("alpha", 0.0, 2.5)
+            beta = pm.Normal("beta", 0.0, 2.5, shape=k)
+            pm.Bernoulli("y", logit_p=alpha + pm.math.dot(X, beta), observed=y)
+        return m
+
+    return Model("logistic_corr", f"logistic regression, {k} predictors correlated {rho} ({k + 1} params, {n} obs)",
+                 ir, model, pymc_model)
 
 
 MODELS: dict[str, Callable[[], Model]] = {
-    f.__name__: f for f in (readme, eight_schools, varying_intercept, logistic, studentt, scaled_normal)
+    f.__name__: f for f in (readme, eight_schools, varying_intercept, logistic, studentt, scaled_normal,
+                            linreg_corr, logistic_corr)
 }
 
 
@@ -243,6 +393,24 @@ def check(model: Model, points: int = 5, seed: int = 1) -> float:
     return (max(sums) - min(sums)) / scale
 
 
+def check_pymc(model: Model, points: int = 5, seed: int = 1) -> float:
+    """As ``check``, for the PyMC version (nutpie's): Exmc's log-density minus PyMC's
+    (Jacobians included; log transforms for positive variables in both)."""
+    compiled = exmc.compile_model(model.ir, noncenter=False)
+    pm_model = model.pymc_model()
+    logp_fn = pm_model.compile_logp(jacobian=True)
+    names = {rv.name: pm_model.rvs_to_values[rv].name for rv in pm_model.free_RVs}
+    rng = np.random.default_rng(seed)
+    diffs, scale = [], 1.0
+    for _ in range(points):
+        flat = rng.uniform(-2.0, 2.0, compiled.dim)
+        point = {names[b.name]: flat[b.slice].reshape(b.shape) for b in compiled.layout.blocks}
+        logp = compiled.logp(flat)
+        diffs.append(logp - float(logp_fn(point)))
+        scale = max(scale, 1.0 + abs(logp))
+    return (max(diffs) - min(diffs)) / scale
+
+
 def main(argv: list[str] | None = None) -> int:
     """``--check``: compare both versions of every model; exit 1 if any disagrees."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -259,6 +427,11 @@ def main(argv: list[str] | None = None) -> int:
         ok = spread < 1e-10
         failed += not ok
         print(f"{'ok  ' if ok else 'FAIL'} {model.name:18s} relative spread of logp + potential energy: {spread:.1e}")
+        if model.pymc_model is not None:
+            spread = check_pymc(model)
+            ok = spread < 1e-10
+            failed += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {model.name:18s} relative spread of Exmc logp - PyMC logp: {spread:.1e}")
     return 1 if failed else 0
 
 

@@ -1,29 +1,32 @@
-"""Exmc against NumPyro: the same models, the same NUTS budget, in one process.
+"""Exmc against NumPyro and nutpie: the same models, the same NUTS budget, each sampler of
+each model in a fresh process.
 
-Per model and sampler it reports compile seconds, sampling seconds, min bulk-ESS over the
-free parameters (the user's parametrization), ESS/s on total wall time, gradient
-evaluations (leapfrog steps, warmup included) and the overhead ratio
+Per model and sampler it reports compile seconds, sampling seconds, total (first-call) wall
+seconds, the process's peak RSS, min bulk-ESS over the free parameters (the user's
+parametrization), gradient evaluations (leapfrog steps, warmup included), ESS per 1000
+gradients, ESS/s on total wall time and divergences; then Exmc's ESS/s over NumPyro's (its
+fastest chain method on that model) and over nutpie's.
 
-    sampling seconds / (gradient evaluations x one compiled value-and-grad / cores),
+Samplers (``--samplers``):
 
-i.e. how far the sampler is from spending all the time on every core in the gradient.
+- ``exmc``: the default metric ("auto"); ``exmc_diagonal``: nutpie's diagonal metric, the
+  default before decision 49. Called twice in one process: compile = first call - second
+  call (the second reuses the compiled sampler), sampling = the second call. The persistent
+  compilation cache (decision 51) starts empty for each model; a second process on the same
+  cache then measures the first call with the cache warm (``first call, warm disk cache``).
+- ``numpyro``: chain methods "parallel" (``numpyro.set_host_device_count`` called first, one
+  CPU device per chain), "vectorized" and "sequential", each in its own process; the one
+  with the least total wall time is compared. NumPyro compiles on every call: compile = the
+  time JAX reports spending on tracing, lowering and compiling (``timing.CompileClock``),
+  sampling = first call - compile.
+- ``nutpie``: through PyMC (``nutpie.compile_pymc_model``, numba backend), with numba's
+  cache in a fresh directory: compile = building and compiling the model, sampling =
+  ``nutpie.sample``.
 
-Timing. Each sampler is called twice with the same settings. total = the first call's wall
-time, from the model to the draws (building the sampler and compiling included).
-Exmc: the second call reuses the compilation, so sampling = the second call and
-compile = first - second. NumPyro compiles its sampling loop again on every call, even on
-the same MCMC object (its ``fori_collect`` hands ``jit`` a freshly made ``jax.jit`` wrapper
-as a static argument, so JAX's cache never hits), so it has no warm call:
-compile = the wall time JAX itself reports spending on tracing, lowering and compiling
-during the first call (``timing.CompileClock``), and sampling = first - compile.
-Both measures are kept for both samplers in the JSON.
+Every process first samples a one-parameter model, untimed: backend start-up and the
+eager operations of setting up are paid before the clock starts.
 
-NumPyro runs with chain_method "vectorized" and "sequential" ("parallel" needs one device
-per chain); the faster on total wall time is compared with Exmc. ``numpyro.enable_x64()``
-sets JAX's *global* float64 flag for the whole process, so both samplers compute in float64
-(Exmc also enters its own thread-local float64 context).
-
-    python benchmarks/run.py [--models readme,logistic] [--quick]
+    python benchmarks/run.py [--models readme,logistic] [--samplers exmc,numpyro] [--quick]
 
 The tables go to stdout, progress to stderr, and everything to benchmarks/results/latest.json.
 """
@@ -31,275 +34,339 @@ The tables go to stdout, progress to stderr, and everything to benchmarks/result
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
-import numpyro
-
-numpyro.enable_x64()  # before any JAX array exists; see the module docstring
-
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
-import numpyro.distributions as nd  # noqa: E402
-from jax.flatten_util import ravel_pytree  # noqa: E402
-from numpyro.infer import MCMC, NUTS  # noqa: E402
-from numpyro.infer.util import initialize_model  # noqa: E402
-
-import exmc  # noqa: E402
-from timing import CompileClock, seconds_per_gradient  # noqa: E402
-from models import MODELS, Model  # noqa: E402
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", FutureWarning)  # ArviZ's notice about its coming refactor
-    import arviz  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results" / "latest.json"
 CORES = os.cpu_count() or 1
-SEED = 0
+SEED, CHAINS = 0, 4
+NUMPYRO_METHODS = ("parallel", "vectorized", "sequential")
+SAMPLERS = ("exmc", "exmc_diagonal", "numpyro", "nutpie")
 
 
 def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def git_state() -> tuple[str, list[str]]:
-    """The checkout's ``git describe --always --dirty`` and its uncommitted changes under exmc/."""
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
-                                  timeout=30).stdout.strip()
-        except OSError:
-            return ""
-
-    return git("describe", "--always", "--dirty") or "unknown", git("status", "--porcelain", "--", "exmc").splitlines()
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def min_bulk_ess(draws: dict[str, np.ndarray]) -> float:
+def min_bulk_ess(draws: dict) -> float:
     """The smallest bulk-ESS over every scalar component of ``draws`` (chains, draws, ...)."""
+    import numpy as np
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # ArviZ's notice about its coming refactor
+        import arviz
+
     ess = arviz.ess({k: np.asarray(v) for k, v in draws.items()}, method="bulk")
     return float(min(ess[name].min() for name in ess.data_vars))
 
 
-def summarize(model: Model, calls: list[tuple[float, float]], compile_s: float, draws: dict, grads: int,
-              divergences: int, per_grad: float) -> dict:
-    """The table's row for one sampler.
-
-    ``calls`` holds (wall seconds, JAX compile seconds) of the first and second call;
-    ``draws``, ``grads`` and ``divergences`` come from the call the sampling time is from.
-    """
-    (first, first_compile), (second, second_compile) = calls
-    ess = min_bulk_ess({name: draws[name] for name in model.params})
-    sampling = first - compile_s
+def row(compile_s: float, sampling_s: float, total_s: float, ess: float, grads: int, divergences: int) -> dict:
     return {
-        "compile_s": compile_s,
-        "sampling_s": sampling,
-        "total_s": first,
-        "min_ess_bulk": ess,
-        "ess_per_s": ess / first,
-        "ess_per_s_sampling": ess / sampling,
-        "grad_evals": grads,
-        "divergences": divergences,
-        "grad_s": per_grad,
-        "overhead": sampling / (grads * per_grad / CORES),
-        "first_call_s": first,
-        "first_call_jax_compile_s": first_compile,
-        "second_call_s": second,
-        "second_call_jax_compile_s": second_compile,
+        "compile_s": compile_s, "sampling_s": sampling_s, "total_s": total_s, "min_ess_bulk": ess,
+        "grad_evals": grads, "ess_per_1000_grads": 1000.0 * ess / max(grads, 1), "ess_per_s": ess / total_s,
+        "divergences": divergences, "peak_rss_mb": peak_rss_mb(),
     }
 
 
-def timed(call) -> tuple[object, tuple[float, float]]:
-    """``call()``'s result, with its (wall seconds, JAX compile seconds)."""
-    with CompileClock() as clock:
+# ---------------------------------------------------------------- one sampler, in a child
+
+
+def child_exmc(model, draws: int, tune: int, metric: str | None, warm_cache: bool) -> dict:
+    import exmc
+
+    settings = dict(draws=draws, tune=tune, chains=CHAINS, seed=SEED, progressbar=False)
+    if metric is not None:
+        settings["metric"] = metric
+    tiny = exmc.Builder.new_ir().rv("z", exmc.Normal, {"mu": 0.0, "sigma": 1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exmc.sample(tiny, **dict(settings, draws=10, tune=10))  # untimed: backend start-up
         start = time.perf_counter()
-        result = call()
-        wall = time.perf_counter() - start
-    return result, (wall, clock.seconds)
-
-
-def run_exmc(model: Model, draws: int, tune: int, chains: int) -> dict:
-    """Sample ``model`` with Exmc twice (cold, then warm on the same CompiledModel)."""
-    settings = dict(draws=draws, tune=tune, chains=chains, seed=SEED, progressbar=False)
-
-    def cold() -> exmc.CompiledModel:
         compiled = exmc.compile_model(model.ir)
         exmc.sample(compiled, **settings)
-        return compiled
-
-    compiled, first = timed(cold)
-    trace, second = timed(lambda: exmc.sample(compiled, **settings))
-    user = [name for name in trace.posterior if name not in trace.auxiliary and name in model.params]
-    assert sorted(user) == sorted(model.params), (user, model.params)
+        first = time.perf_counter() - start
+        if warm_cache:
+            return {"total_s": first, "peak_rss_mb": peak_rss_mb()}
+        start = time.perf_counter()
+        trace = exmc.sample(compiled, **settings)
+        second = time.perf_counter() - start
     grads = int(trace.sample_stats["n_steps"].sum() + trace.warmup_sample_stats["n_steps"].sum())
-    per_grad = seconds_per_gradient(compiled.logp_fn, compiled.initial_point(SEED))
-    row = summarize(model, [first, second], first[0] - second[0], trace.posterior, grads,
-                    int(trace.sample_stats["diverging"].sum()), per_grad)
-    row["noncentered"] = sorted(set(trace.auxiliary.values()))
-    row["metric"] = trace.attrs.get("metric", "stan")
-    return row
+    ess = min_bulk_ess({name: trace.posterior[name] for name in model.params})
+    out = row(first - second, second, first, ess, grads, int(trace.sample_stats["diverging"].sum()))
+    out["metric"] = trace.attrs.get("metric", "?")
+    out["metric_used"] = trace.attrs.get("metric_used", trace.attrs.get("metric", "?"))
+    out["noncentered"] = sorted(set(trace.auxiliary.values()))
+    return out
 
 
-def numpyro_seconds_per_gradient(model: Model) -> float:
-    """One compiled value-and-grad of NumPyro's potential, timed like Exmc's."""
-    info = initialize_model(jax.random.PRNGKey(SEED), model.numpyro_model)
-    flat, unravel = ravel_pytree(info.param_info.z)
-    return seconds_per_gradient(lambda q: -info.potential_fn(unravel(q)), flat)
+def child_numpyro(model, draws: int, tune: int, method: str) -> dict:
+    import jax
+    import numpy as np
+    import numpyro
+    import numpyro.distributions as nd
+    from numpyro.infer import MCMC, NUTS
 
+    from timing import CompileClock
 
-def _numpyro_once(mcmc: MCMC) -> tuple[dict, dict, np.ndarray]:
-    # warmup() then run(): NumPyro reports the warmup's num_steps only this way.
-    key = jax.random.PRNGKey(SEED)
-    mcmc.warmup(key, collect_warmup=True, extra_fields=("num_steps",))
-    warmup_steps = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["num_steps"])
-    mcmc.run(key, extra_fields=("num_steps",))
-    samples = jax.device_get(mcmc.get_samples(group_by_chain=True))
-    extra = jax.device_get(mcmc.get_extra_fields(group_by_chain=True))
-    return samples, extra, warmup_steps
+    def once(numpyro_model, warmup: int, samples: int):
+        mcmc = MCMC(NUTS(numpyro_model, target_accept_prob=0.8, max_tree_depth=10), num_warmup=warmup,
+                    num_samples=samples, num_chains=CHAINS, chain_method=method, progress_bar=False)
+        # warmup() then run(): NumPyro reports the warmup's num_steps only this way
+        key = jax.random.PRNGKey(SEED)
+        mcmc.warmup(key, collect_warmup=True, extra_fields=("num_steps",))
+        warmup_steps = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["num_steps"])
+        mcmc.run(key, extra_fields=("num_steps",))
+        return (jax.device_get(mcmc.get_samples(group_by_chain=True)),
+                jax.device_get(mcmc.get_extra_fields(group_by_chain=True)), warmup_steps)
 
-
-def run_numpyro(model: Model, draws: int, tune: int, chains: int, method: str, per_grad: float) -> dict:
-    """Sample ``model`` with NumPyro's NUTS twice on the same MCMC object (the second call
-    only to record that it compiles again)."""
-
-    def cold() -> tuple[MCMC, tuple]:
-        mcmc = MCMC(NUTS(model.numpyro_model, target_accept_prob=0.8, max_tree_depth=10), num_warmup=tune,
-                    num_samples=draws, num_chains=chains, chain_method=method, progress_bar=False)
-        return mcmc, _numpyro_once(mcmc)
-
-    (mcmc, (samples, extra, warmup_steps)), first = timed(cold)
-    _, second = timed(lambda: _numpyro_once(mcmc))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        once(lambda: numpyro.sample("z", nd.Normal(0.0, 1.0)), 10, 10)  # untimed: backend start-up
+        with CompileClock() as clock:
+            start = time.perf_counter()
+            samples, extra, warmup_steps = once(model.numpyro_model, tune, draws)
+            total = time.perf_counter() - start
     grads = int(np.sum(extra["num_steps"]) + np.sum(warmup_steps))
-    return summarize(model, [first, second], first[1], samples, grads, int(np.sum(extra["diverging"])), per_grad)
+    ess = min_bulk_ess({name: samples[name] for name in model.params})
+    return row(clock.seconds, total - clock.seconds, total, ess, grads, int(np.sum(extra["diverging"])))
 
 
-def warm_up() -> None:
-    """Run both samplers once on a one-parameter model, untimed.
+def child_nutpie(model, draws: int, tune: int) -> dict:
+    import logging
 
-    A fresh process pays one-time costs on its first JAX work (backend start-up, the
-    eager operations both libraries run while setting up); without this the first model
-    benchmarked would carry them all.
-    """
-    model = Model("warm_up", "warm-up", exmc.Builder.new_ir().rv("z", exmc.Normal, {"mu": 0.0, "sigma": 1.0}),
-                  lambda: numpyro.sample("z", nd.Normal(0.0, 1.0)))
-    exmc.sample(model.ir, draws=10, tune=10, chains=4, seed=SEED, progressbar=False)
-    for method in ("vectorized", "sequential"):
-        mcmc = MCMC(NUTS(model.numpyro_model), num_warmup=10, num_samples=10, num_chains=4, chain_method=method,
-                    progress_bar=False)
-        _numpyro_once(mcmc)
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import nutpie
+        import pymc as pm
+
+        def run(build, warmup: int, samples: int):
+            start = time.perf_counter()
+            compiled = nutpie.compile_pymc_model(build())
+            compiled_at = time.perf_counter()
+            trace = nutpie.sample(compiled, draws=samples, tune=warmup, chains=CHAINS, seed=SEED,
+                                  progress_bar=False)
+            return trace, compiled_at - start, time.perf_counter() - compiled_at
+
+        def tiny():
+            with pm.Model() as m:
+                pm.Normal("z", 0.0, 1.0)
+            return m
+
+        run(tiny, 10, 10)  # untimed: numba's and PyTensor's start-up
+        trace, compile_s, sampling_s = run(model.pymc_model, tune, draws)
+    stats, warm = trace.sample_stats, trace.warmup_sample_stats
+    grads = int(stats["n_steps"].sum() + warm["n_steps"].sum())
+    ess = min_bulk_ess({name: trace.posterior[name].values for name in model.params})
+    return row(compile_s, sampling_s, compile_s + sampling_s, ess, grads, int(stats["diverging"].sum()))
 
 
-def benchmark(model: Model, draws: int, tune: int, chains: int) -> dict:
-    """Both samplers on one model; NumPyro with both chain methods."""
-    progress(f"[{model.name}] exmc ...")
-    result = {"title": model.title, "exmc": run_exmc(model, draws, tune, chains), "numpyro": {}}
-    per_grad = numpyro_seconds_per_gradient(model)
-    for method in ("vectorized", "sequential"):
-        progress(f"[{model.name}] numpyro {method} ...")
-        result["numpyro"][method] = run_numpyro(model, draws, tune, chains, method, per_grad)
-    best = min(result["numpyro"], key=lambda m: result["numpyro"][m]["total_s"])
-    result["numpyro_best"] = best
-    result["ess_per_s_ratio"] = result["exmc"]["ess_per_s"] / result["numpyro"][best]["ess_per_s"]
-    result["ess_per_s_sampling_ratio"] = (
-        result["exmc"]["ess_per_s_sampling"] / result["numpyro"][best]["ess_per_s_sampling"]
-    )
+def child(model_name: str, sampler: str, draws: int, tune: int, out: str) -> int:
+    if sampler == "numpyro_parallel":
+        import numpyro
+
+        numpyro.set_host_device_count(CHAINS)  # before JAX makes its CPU backend
+    if sampler.startswith("numpyro"):
+        import numpyro
+
+        numpyro.enable_x64()
+    sys.path.insert(0, str(HERE))
+    from models import MODELS
+
+    model = MODELS[model_name]()
+    if sampler in ("exmc", "exmc_warm_cache"):
+        result = child_exmc(model, draws, tune, None, sampler == "exmc_warm_cache")
+    elif sampler == "exmc_diagonal":
+        result = child_exmc(model, draws, tune, "nutpie", False)
+    elif sampler.startswith("numpyro_"):
+        result = child_numpyro(model, draws, tune, sampler.split("_", 1)[1])
+    elif sampler == "nutpie":
+        result = child_nutpie(model, draws, tune)
+    else:
+        raise SystemExit(f"unknown sampler {sampler}")
+    Path(out).write_text(json.dumps(result))
+    return 0
+
+
+# ---------------------------------------------------------------- the parent
+
+
+def spawn(model: str, sampler: str, draws: int, tune: int, env: dict) -> dict | None:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = f.name
+    command = [sys.executable, str(HERE / "run.py"), "--child", model, sampler, "--draws", str(draws),
+               "--tune", str(tune), "--out", out]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    try:
+        if done.returncode != 0:
+            progress(f"[{model}] {sampler} failed:\n{done.stderr[-3000:]}")
+            return None
+        return json.loads(Path(out).read_text())
+    finally:
+        Path(out).unlink(missing_ok=True)
+
+
+def benchmark(name: str, samplers: list[str], draws: int, tune: int) -> dict:
+    result: dict = {}
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as numba_cache:
+        base = {**os.environ, "NUMBA_CACHE_DIR": numba_cache}
+        exmc_env = {**base, "EXMC_COMPILATION_CACHE": cache}  # empty: a cold first compile
+        others = {**base, "EXMC_COMPILATION_CACHE": "off"}    # the models import exmc
+        for sampler in samplers:
+            if sampler == "numpyro":
+                for method in NUMPYRO_METHODS:
+                    progress(f"[{name}] numpyro {method} ...")
+                    result[f"numpyro_{method}"] = spawn(name, f"numpyro_{method}", draws, tune, others)
+            elif sampler == "exmc":
+                progress(f"[{name}] exmc ...")
+                result["exmc"] = spawn(name, "exmc", draws, tune, exmc_env)
+                warm = spawn(name, "exmc_warm_cache", draws, tune, exmc_env)
+                if result["exmc"] and warm:
+                    result["exmc"]["total_s_warm_cache"] = warm["total_s"]
+            else:
+                progress(f"[{name}] {sampler} ...")
+                env = others if sampler == "nutpie" else {**exmc_env, "EXMC_COMPILATION_CACHE": cache + "-diag"}
+                result[sampler] = spawn(name, sampler, draws, tune, env)
+    methods = [m for m in NUMPYRO_METHODS if result.get(f"numpyro_{m}")]
+    exmc_row = result.get("exmc")
+    if methods:
+        best = min(methods, key=lambda m: result[f"numpyro_{m}"]["total_s"])
+        result["numpyro_best"] = best
+        if exmc_row:
+            result["ratio_numpyro"] = exmc_row["ess_per_s"] / result[f"numpyro_{best}"]["ess_per_s"]
+    if exmc_row and result.get("nutpie"):
+        result["ratio_nutpie"] = exmc_row["ess_per_s"] / result["nutpie"]["ess_per_s"]
+    if exmc_row and result.get("exmc_diagonal"):
+        result["ess_per_grad_vs_diagonal"] = (exmc_row["ess_per_1000_grads"]
+                                             / result["exmc_diagonal"]["ess_per_1000_grads"])
     return result
 
 
-HEADER = (f"{'sampler':22s} {'compile s':>9s} {'sampling s':>10s} {'total s':>8s} {'min ESS':>8s} "
-          f"{'ESS/s':>8s} {'grad evals':>10s} {'diverg.':>7s} {'overhead':>8s}")
+HEADER = (f"{'sampler':22s} {'compile s':>9s} {'sampling s':>10s} {'total s':>8s} {'peak RSS MB':>11s} "
+          f"{'min ESS':>8s} {'grads':>8s} {'ESS/1000 grads':>14s} {'ESS/s':>8s} {'diverg.':>7s}")
 
 
 def format_row(label: str, r: dict) -> str:
-    return (f"{label:22s} {r['compile_s']:9.2f} {r['sampling_s']:10.2f} {r['total_s']:8.2f} "
-            f"{r['min_ess_bulk']:8.0f} {r['ess_per_s']:8.1f} {r['grad_evals']:10d} {r['divergences']:7d} "
-            f"{r['overhead']:8.2f}")
+    return (f"{label:22s} {r['compile_s']:9.2f} {r['sampling_s']:10.2f} {r['total_s']:8.2f} {r['peak_rss_mb']:11.0f} "
+            f"{r['min_ess_bulk']:8.0f} {r['grad_evals']:8d} {r['ess_per_1000_grads']:14.1f} {r['ess_per_s']:8.1f} "
+            f"{r['divergences']:7d}")
 
 
-def format_model(name: str, result: dict) -> str:
-    """The table for one model."""
-    e, best = result["exmc"], result["numpyro_best"]
-    lines = [
-        f"== {name}: {result['title']}",
-        f"one compiled value-and-grad: Exmc {e['grad_s'] * 1e6:.2f} us, "
-        f"NumPyro {result['numpyro'][best]['grad_s'] * 1e6:.2f} us; cores = {CORES}"
-        + f"; Exmc metric {e['metric']}"
-        + (f"; Exmc non-centered {', '.join(e['noncentered'])}" if e["noncentered"] else ""),
-        HEADER,
-        format_row("exmc", e),
-    ]
-    for method, row in result["numpyro"].items():
-        lines.append(format_row(f"numpyro {method}" + (" *" if method == best else ""), row))
-    lines.append(f"ESS/s Exmc / NumPyro ({best}): {result['ess_per_s_ratio']:.2f} on total wall time, "
-                 f"{result['ess_per_s_sampling_ratio']:.2f} on sampling time")
+def format_model(name: str, title: str, result: dict) -> str:
+    lines = [f"== {name}: {title}", HEADER]
+    e = result.get("exmc")
+    if e:
+        lines.append(format_row("exmc", e))
+    if result.get("exmc_diagonal"):
+        lines.append(format_row("exmc, diagonal metric", result["exmc_diagonal"]))
+    for method in NUMPYRO_METHODS:
+        r = result.get(f"numpyro_{method}")
+        if r:
+            lines.append(format_row(f"numpyro {method}" + (" *" if method == result.get("numpyro_best") else ""), r))
+    if result.get("nutpie"):
+        lines.append(format_row("nutpie (PyMC)", result["nutpie"]))
+    notes = []
+    if e:
+        notes.append(f"Exmc metric {e['metric']} -> {e['metric_used']}")
+        if "total_s_warm_cache" in e:
+            notes.append(f"Exmc first call, warm disk cache {e['total_s_warm_cache']:.2f} s")
+        if e["noncentered"]:
+            notes.append(f"non-centered {', '.join(e['noncentered'])}")
+    for key, label in (("ratio_numpyro", "ESS/s Exmc / NumPyro"), ("ratio_nutpie", "ESS/s Exmc / nutpie"),
+                       ("ess_per_grad_vs_diagonal", "ESS per gradient, Exmc / its diagonal metric")):
+        if key in result:
+            notes.append(f"{label} {result[key]:.2f}")
+    lines.append("; ".join(notes))
     return "\n".join(lines)
 
 
 def format_summary(results: dict) -> str:
-    """One line a model: ESS/s of both samplers and their ratio."""
-    lines = [f"{'model':18s} {'Exmc ESS/s':>10s} {'NumPyro ESS/s':>13s} {'(method)':>12s} {'ratio':>6s}"]
+    lines = [f"{'model':18s} {'Exmc compile s':>14s} {'sampling s':>10s} {'ESS/1000 grads':>14s} {'vs diagonal':>11s} "
+             f"{'/ NumPyro':>9s} {'/ nutpie':>8s}"]
     for name, r in results.items():
-        best = r["numpyro_best"]
-        lines.append(f"{name:18s} {r['exmc']['ess_per_s']:10.1f} {r['numpyro'][best]['ess_per_s']:13.1f} "
-                     f"{best:>12s} {r['ess_per_s_ratio']:6.2f}")
+        e = r.get("exmc")
+        if not e:
+            continue
+        cell = lambda key: f"{r[key]:.2f}" if key in r else "-"  # noqa: E731
+        lines.append(f"{name:18s} {e['compile_s']:14.2f} {e['sampling_s']:10.2f} {e['ess_per_1000_grads']:14.1f} "
+                     f"{cell('ess_per_grad_vs_diagonal'):>11s} {cell('ratio_numpyro'):>9s} {cell('ratio_nutpie'):>8s}")
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default=",".join(MODELS),
-                        help=f"comma-separated, from: {', '.join(MODELS)} (default: all)")
-    parser.add_argument("--quick", action="store_true", help="200 warmup + 200 draws: a smoke run")
-    args = parser.parse_args(argv)
-    names = [n.strip() for n in args.models.split(",") if n.strip()]
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}")
-    draws = tune = 200 if args.quick else 1000
-    chains = 4
-    commit, exmc_changes = git_state()
-    environment = {"exmc": exmc.__version__, "git": commit, "exmc_uncommitted": exmc_changes,
-                   "numpyro": numpyro.__version__, "jax": jax.__version__, "arviz": arviz.__version__,
-                   "python": platform.python_version(), "machine": platform.machine(), "cores": CORES,
-                   "global_x64": True}
+def versions() -> dict:
+    out = {"python": platform.python_version(), "machine": platform.machine(), "cores": CORES}
+    for package in ("exmc", "jax", "numpyro", "pymc", "nutpie", "arviz"):
+        try:
+            from importlib.metadata import version
 
-    print(f"Exmc {exmc.__version__} (git {commit}{', exmc/ modified' if exmc_changes else ''}) vs "
-          f"NumPyro {numpyro.__version__} (JAX {jax.__version__}, {platform.machine()}, {CORES} cores); "
-          f"NUTS, {chains} chains x ({tune} warmup + {draws} draws), target accept 0.8, max tree depth 10, "
-          "diagonal metric; float64 (global x64 set by NumPyro)")
-    print("total = first call, model to draws; ESS/s = min bulk-ESS / total wall time; "
-          "overhead = sampling s / (grad evals x one value-and-grad / cores); * = NumPyro chain method compared")
-    print("Exmc: compile = first call - second call, sampling = second call (it reuses the compilation); "
-          "NumPyro compiles on every call: compile = JAX's own compile time in the first call, "
-          "sampling = first call - compile\n", flush=True)
-    progress("warming up ...")
-    warm_up()
+            out[package] = version(package)
+        except Exception:  # noqa: BLE001 - a missing optional package is reported as such
+            out[package] = None
+    try:
+        out["git"] = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
+                                    text=True, timeout=30).stdout.strip() or "unknown"
+    except OSError:
+        out["git"] = "unknown"
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, str(HERE))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=None, help="comma-separated model names (default: all)")
+    parser.add_argument("--samplers", default=",".join(SAMPLERS), help=f"comma-separated, from {', '.join(SAMPLERS)}")
+    parser.add_argument("--quick", action="store_true", help="200 warmup + 200 draws: a smoke run")
+    parser.add_argument("--child", nargs=2, metavar=("MODEL", "SAMPLER"), help=argparse.SUPPRESS)
+    parser.add_argument("--draws", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--tune", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return child(*args.child, args.draws, args.tune, args.out)
+
+    from models import MODELS
+
+    names = [n.strip() for n in (args.models or ",".join(MODELS)).split(",") if n.strip()]
+    samplers = [s.strip() for s in args.samplers.split(",") if s.strip()]
+    unknown = [n for n in names if n not in MODELS] + [s for s in samplers if s not in SAMPLERS]
+    if unknown:
+        parser.error(f"unknown model(s) or sampler(s): {', '.join(unknown)}")
+    draws = tune = 200 if args.quick else 1000
+    environment = versions()
+    print(f"Exmc (git {environment['git']}) vs NumPyro {environment['numpyro']} and nutpie {environment['nutpie']} "
+          f"(PyMC {environment['pymc']}); JAX {environment['jax']}, {environment['machine']}, {CORES} cores; NUTS, "
+          f"{CHAINS} chains x ({tune} warmup + {draws} draws), target accept 0.8, max tree depth 10; float64")
+    print("each sampler of each model in a fresh process; total = first call, model to draws; "
+          "ESS/s = min bulk-ESS / total; peak RSS = the process's; * = NumPyro's fastest chain method, compared\n",
+          flush=True)
     results = {}
     for name in names:
-        results[name] = benchmark(MODELS[name](), draws, tune, chains)
-        print(format_model(name, results[name]) + "\n", flush=True)
-        # Each model starts from the same process state: without this, the executables and
-        # Python objects earlier models left behind (4 GB by the sixth) slowed every later
-        # compilation, Exmc's and NumPyro's, by up to 3x (a run of one model shows it).
-        jax.clear_caches()
-        gc.collect()
+        model = MODELS[name]()
+        results[name] = benchmark(name, samplers, draws, tune)
+        results[name]["title"] = model.title
+        print(format_model(name, model.title, results[name]) + "\n", flush=True)
     print(format_summary(results))
     environment["load_average_at_end"] = load = os.getloadavg()
     print(f"\nload average at the end (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-          f"on {CORES} cores (other work on the machine would slow every timing above)")
-
+          f"on {CORES} cores (other work on the machine slows every timing above)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
-        "settings": {"draws": draws, "tune": tune, "chains": chains, "seed": SEED, "quick": args.quick},
-        "environment": environment,
-        "models": results,
+        "settings": {"draws": draws, "tune": tune, "chains": CHAINS, "seed": SEED, "quick": args.quick},
+        "environment": environment, "models": results,
     }, indent=2) + "\n")
     progress(f"wrote {RESULTS}")
     return 0

@@ -3,6 +3,7 @@
 Models are data: ``Builder.new_ir().rv(...).obs(...)`` -> ``compile_model`` -> sampling.
 """
 
+from exmc import compilation_cache as _compilation_cache
 from exmc import dist
 from exmc.compile import CompiledModel, compile_model
 from exmc.dist import (
@@ -69,6 +70,9 @@ from exmc.trace import Trace, concat, trace_from_batches
 from exmc.trace_io import load_trace
 from exmc.diagnostics import ELPD, compare, compute_log_likelihood, loo, summary, waic
 from exmc.predictive import sample_posterior_predictive, sample_prior_predictive
+from exmc.compilation_cache import clear_compilation_cache
+
+_compilation_cache.enable()
 
 __version__ = "0.1.0"
 
@@ -84,6 +88,7 @@ __all__ = [
     "trace_from_batches",
     "concat",
     "load_trace",
+    "clear_compilation_cache",
     "summary",
     "loo",
     "waic",

@@ -11,3 +11,16 @@ def x64():
     """Run the test body with float64 enabled, as Exmc's own entry points do."""
     with jax.enable_x64(True):
         yield
+
+
+def pytest_configure(config):
+    """ArviZ, the reference for the diagnostics, takes a numba path when numba is installed
+    (``make bench`` installs it, with nutpie) and then returns 1-element arrays where its
+    NumPy path returns scalars: the references come from the NumPy path, installed or not."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import arviz
+
+    arviz.Numba.disable_numba()

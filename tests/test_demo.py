@@ -28,6 +28,7 @@ def test_demo_prints_what_it_did_and_writes_the_dashboard(capsys, tmp_path):
     assert eight_table in out and "theta[7]" in eight_table and "theta_raw" not in eight_table
     for trace in (readme, eight):
         assert f"divergences: {int(trace.sample_stats['diverging'].sum())} of 800 draws" in out
+        assert f"metric: auto -> {trace.attrs['metric_used']} (what warmup settled on)" in out
     # the rewrite report: none for the README model, non-centering for eight schools
     assert "rewrite report: none (the model was sampled as written)" in out
     assert eight.rewrites and f"rewrite report:\n  {eight.rewrites[0]}" in out

@@ -15,7 +15,7 @@ import numpy as np
 from jax import lax
 
 from exmc.sampler import rng
-from exmc.sampler.integrator import Point, hamiltonian, leapfrog
+from exmc.sampler.integrator import LowRank, Point, hamiltonian, leapfrog, momentum
 
 # Stan's defaults (Hoffman & Gelman 2014, section 3.2).
 GAMMA, T0, KAPPA = 0.05, 10.0, 0.75
@@ -61,6 +61,104 @@ def welford_update(s: Welford, x) -> Welford:
     return Welford(n, mean, s.m2 + delta * (x - mean))
 
 
+class WelfordCov(NamedTuple):
+    """Welford's running mean and co-moment matrix (``m2`` is dim x dim)."""
+
+    n: jax.Array
+    mean: jax.Array
+    m2: jax.Array
+
+
+def welford_cov_init(dim: int, dtype) -> WelfordCov:
+    return WelfordCov(jnp.zeros((), dtype), jnp.zeros(dim, dtype), jnp.zeros((dim, dim), dtype))
+
+
+def welford_cov_update(s: WelfordCov, x) -> WelfordCov:
+    n = s.n + 1.0
+    delta = x - s.mean
+    mean = s.mean + delta / n
+    return WelfordCov(n, mean, s.m2 + jnp.outer(delta, x - mean))
+
+
+def diagonal(s: WelfordCov) -> Welford:
+    """The variances' accumulator inside a covariance accumulator."""
+    return Welford(s.n, s.mean, jnp.diagonal(s.m2))
+
+
+def _from_covariance(cov) -> LowRank:
+    """A dense M^-1 in the integrator's form: marginal scales s and the eigendecomposition
+    of the correlation matrix (better conditioned than the covariance when scales differ by
+    orders of magnitude)."""
+    s = jnp.sqrt(jnp.diagonal(cov))
+    lam, u = jnp.linalg.eigh(cov / jnp.outer(s, s))
+    return LowRank(s, u, jnp.maximum(lam, 1e-10))
+
+
+def dense_metric(s: WelfordCov) -> LowRank:
+    """Stan's ``dense_e``: the window's covariance shrunk towards 1e-3 I with the weight of
+    5 draws, (n / (n + 5)) Sigma + 1e-3 (5 / (n + 5)) I."""
+    dim = s.mean.shape[0]
+    cov = s.m2 / jnp.maximum(s.n - 1.0, 1.0)
+    cov = (s.n / (s.n + 5.0)) * cov + 1e-3 * (5.0 / (s.n + 5.0)) * jnp.eye(dim, dtype=cov.dtype)
+    return _from_covariance(cov)
+
+
+def _sqrtm(a):
+    """Square root and inverse square root of a symmetric positive definite matrix."""
+    lam, v = jnp.linalg.eigh(a)
+    lam = jnp.maximum(lam, 1e-12)
+    return (v * jnp.sqrt(lam)) @ v.T, (v * jax.lax.rsqrt(lam)) @ v.T
+
+
+def spd_mean(a, b):
+    """The geometric mean of a and b^-1: the symmetric positive definite X with
+    X b X = a (Seyboldt et al. 2024: the affine preconditioner that minimises the Fisher
+    divergence of a Gaussian approximation, given the covariance ``a`` of the draws and
+    ``b`` of the gradients; X = a = b^-1 for a Gaussian)."""
+    b_half, b_half_inv = _sqrtm(b)
+    middle, _ = _sqrtm(b_half @ a @ b_half)
+    return b_half_inv @ middle @ b_half_inv
+
+
+# Eigenvalues of the scaled covariance within [1/c, c] are left to the diagonal (nutpie's
+# eigenvalue cutoff): they would only add noise from a few dozen draws.
+EIG_CUTOFF = 2.0
+
+
+def low_rank_metric(draws: WelfordCov, grads: WelfordCov, s, rank: int, cutoff: float = EIG_CUTOFF) -> LowRank:
+    """nutpie's low-rank modified mass matrix (Seyboldt et al. 2024), from the co-moments of
+    the draws and of the gradients.
+
+    In the space scaled by the diagonal ``s`` (nutpie's sqrt(var x / var grad)), the
+    covariances of the draws and of the gradients are shrunk towards I with Stan's weight of
+    5 draws (a direction the draws span but the gradients do not would otherwise get an
+    unbounded eigenvalue), their SPD mean is taken, and its ``rank`` eigenvalues farthest
+    from 1 (in log) are kept, those within [1/cutoff, cutoff] set to 1. With few draws the
+    scaled covariances are near I outside the draws' span, and so is the mean: nutpie's
+    restriction to the span of the draws and gradients, without forming it.
+    """
+    dim = s.shape[0]
+    eye = jnp.eye(dim, dtype=s.dtype)
+    n = draws.n
+    weight = n / (n + 5.0)
+    cov_x = draws.m2 / jnp.maximum(n, 1.0) / jnp.outer(s, s)
+    cov_g = grads.m2 / jnp.maximum(n, 1.0) * jnp.outer(s, s)
+    mean = spd_mean(weight * cov_x + (1.0 - weight) * eye, weight * cov_g + (1.0 - weight) * eye)
+    lam, v = jnp.linalg.eigh(0.5 * (mean + mean.T))
+    lam = jnp.maximum(lam, 1e-10)
+    far = jnp.abs(jnp.log(lam))
+    order = jnp.argsort(-far)[:rank]
+    lam, v, far = lam[order], v[:, order], far[order]
+    lam = jnp.where(far > jnp.log(cutoff), lam, 1.0)
+    ok = jnp.all(jnp.isfinite(lam)) & jnp.all(jnp.isfinite(v))
+    return LowRank(s, jnp.where(ok, v, 0.0), jnp.where(ok, lam, 1.0))
+
+
+def unit_low_rank(dim: int, rank: int, dtype) -> LowRank:
+    """M^-1 = I in the low-rank form (every eigenvalue 1)."""
+    return LowRank(jnp.ones(dim, dtype), jnp.eye(dim, rank, dtype=dtype), jnp.ones(rank, dtype))
+
+
 def welford_metric(s: Welford):
     """Stan's regularised variance: shrunk towards 1e-3 with the weight of 5 draws."""
     var = s.m2 / jnp.maximum(s.n - 1.0, 1.0)
@@ -78,7 +176,7 @@ def find_step_size(seed, q, logp, grad, logp_and_grad: Callable, step_size, inv_
 
     def delta_h(trial, eps):
         counter = jnp.uint64(rng.SEARCH) + trial.astype(jnp.uint64) * jnp.uint64(1 << 32)
-        p = rng.normal(seed, counter, q.shape, q.dtype) / jnp.sqrt(inv_mass)
+        p = momentum(inv_mass, rng.normal(seed, counter, q.shape, q.dtype))
         z = Point(q, p, logp, grad)
         h = hamiltonian(leapfrog(logp_and_grad, z, eps, inv_mass), inv_mass)
         h = jnp.where(jnp.isnan(h), jnp.inf, h)
@@ -181,7 +279,8 @@ def nutpie_schedule_array(schedule: NutpieSchedule) -> np.ndarray:
 
 
 def schedule_for(metric: str, tune: int) -> np.ndarray:
-    """The chunk's schedule argument for ``metric`` ("stan" or "nutpie") and ``tune``."""
-    if metric == "nutpie":
+    """The chunk's schedule argument for ``metric`` (a kind from ``chunk.resolve``: "stan"
+    and "dense" take Stan's windows, "nutpie" and "lowrank" nutpie's) and ``tune``."""
+    if metric in ("nutpie", "lowrank"):
         return nutpie_schedule_array(nutpie_schedule(tune))
     return schedule_array(warmup_schedule(tune))

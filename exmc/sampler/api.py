@@ -15,12 +15,12 @@ from exmc.fingerprint import fingerprint
 from exmc.ir.ir import IR
 from exmc.ir.nodes import RV
 from exmc.sampler import interrupt
-from exmc.sampler.chunk import METRICS
+from exmc.sampler.chunk import METRICS, describe_metric
 from exmc.sampler.driver import Batch, SamplerState, run_chains
 from exmc.sampler.progress import ProgressBar
 from exmc.trace import Trace, trace_from_arrays
 
-DEFAULT_METRIC = "nutpie"  # more ESS per gradient on the benchmark set: DECISIONS 19
+DEFAULT_METRIC = "auto"  # low-rank where warmup finds correlations, else diagonal: DECISIONS 49
 MAX_TREEDEPTH = 30  # 2**30 leapfrog steps a draw; the leaf counters have room for it
 
 # IR -> CompiledModel, so that sampling the same model again reuses its compilation.
@@ -168,8 +168,14 @@ def sample(
     target_accept : the acceptance statistic the step size is tuned to.
     max_treedepth : at most 2**max_treedepth leapfrog steps per draw.
     progressbar : show a terminal progress bar.
-    metric : how warmup learns the diagonal metric: "stan" (Welford variance of the draws in
-        doubling windows) or "nutpie" (sqrt(var(draws) / var(gradients)), overlapping windows).
+    metric : how warmup learns the metric (the inverse mass matrix): "auto" (default: the
+        low-rank metric, whose eigen-directions are kept only where warmup finds the draws
+        correlated or mis-scaled, so an uncorrelated posterior gets a diagonal; one parameter
+        or more than 400 get nutpie's diagonal), "stan" (diagonal: Welford variance of the
+        draws in doubling windows), "nutpie" (diagonal: sqrt(var(draws) / var(gradients)),
+        overlapping windows), "dense" (Stan's ``dense_e``: the windows' covariance) or
+        "lowrank" (nutpie's low-rank modified mass matrix, rank <= 16).
+        ``trace.attrs["metric_used"]`` says what warmup settled on.
     noncenter : "auto" non-centers the elements of hierarchical Normals that their data
         inform less than their prior does; True every such element; False samples the model
         exactly as written (``trace.rewrites`` says what was decided). Ignored for a
@@ -190,6 +196,7 @@ def sample(
         raise E.SettingsError(None, f"checks must be True or False, got {checks!r}")
     model = _model(ir, noncenter) if resume is None else _resumed_model(ir, resume)
     collector = Collector()
+    last_state = None  # the last batch's, for what warmup settled on
     with interrupt.Guard() as guard:
         stream = sample_stream(
             model, draws, tune, chains, seed, init_values, target_accept, max_treedepth, progressbar, metric,
@@ -199,6 +206,7 @@ def sample(
         try:
             for batch in stream:
                 collector.add(batch)
+                last_state = batch.state
                 guard.enter("sampling")
         except KeyboardInterrupt:
             interrupted = True
@@ -216,7 +224,8 @@ def sample(
             collector.arrays(), model,
             attrs={"draws": draws, "tune": tune, "chains": chains, "seed": seed,
                    "target_accept": float(target_accept), "max_treedepth": max_treedepth, "metric": metric,
-                   "noncenter": noncenter},
+                   "noncenter": noncenter,
+                   "metric_used": describe_metric(last_state.carries) if last_state is not None else "none"},
         )
         if checks:
             guard.enter("checking")

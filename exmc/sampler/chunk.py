@@ -19,6 +19,7 @@ import numpy as np
 from jax import lax
 
 from exmc.sampler import adapt, rng
+from exmc.sampler.integrator import LowRank
 from exmc.sampler.nuts import State, nuts_step
 
 STAT_NAMES = ("diverging", "energy", "step_size", "tree_depth", "n_steps", "lp", "accept_prob")
@@ -36,29 +37,68 @@ class Carry(NamedTuple):
     search: jax.Array            # re-find the step size before the next transition
     iteration: jax.Array
     fresh: jax.Array             # only ``state.q`` is set: the chunk initialises the rest first
+    low_rank_set: jax.Array      # low-rank: the eigenvectors have been estimated once
 
-METRICS = ("stan", "nutpie")
+METRICS = ("auto", "stan", "nutpie", "dense", "lowrank")
+
+# "auto": the low-rank metric, of full rank up to this dimension and of rank LOW_RANK above
+# it; past AUTO_MAX_DIM nutpie's diagonal (the d x d co-moments in the carry and their
+# eigendecompositions would cost more than correlations are likely to win).
+FULL_RANK_DIM, LOW_RANK, AUTO_MAX_DIM = 40, 16, 400
 
 
-def make_init(logp_and_grad: Callable, metric: str = "stan"):
+def resolve(metric: str, dim: int) -> tuple[str, int]:
+    """The compiled form of ``metric`` for a model of ``dim`` parameters: (kind, rank).
+
+    kind is "stan" or "nutpie" (diagonal, rank 0), "dense" (Stan's windows, rank dim) or
+    "lowrank" (nutpie's windows, rank <= dim). "auto" is "lowrank" of full rank up to
+    ``FULL_RANK_DIM`` parameters and of rank ``LOW_RANK`` up to ``AUTO_MAX_DIM``: the
+    eigenvalue cutoff then keeps only the directions that warmup shows to be correlated or
+    mis-scaled, so an uncorrelated posterior gets the diagonal (decision 49). One parameter,
+    or more than ``AUTO_MAX_DIM``, gets nutpie's diagonal."""
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+    if metric == "auto":
+        if dim == 1 or dim > AUTO_MAX_DIM:
+            return "nutpie", 0
+        return "lowrank", dim if dim <= FULL_RANK_DIM else LOW_RANK
+    if metric == "dense":
+        return "dense", dim
+    if metric == "lowrank":
+        return "lowrank", min(dim, LOW_RANK)
+    return metric, 0
+
+
+def make_init(logp_and_grad: Callable, metric: str = "stan", rank: int = 0):
     """``init(q0) -> Carry``: logp and gradient at q0 and the initial metric
     (unit for Stan; 1 / |gradient| for nutpie). The first step size is found by the chunk,
-    before its first transition (``search``), so Stan's heuristic is compiled once, there."""
+    before its first transition (``search``), so Stan's heuristic is compiled once, there.
+    ``metric`` is a kind from ``resolve``."""
 
     def init(q0):
         logp, grad = logp_and_grad(q0)
         dim, dtype = q0.shape[0], q0.dtype
         empty = adapt.welford_init(dim, dtype)
-        if metric == "nutpie":
-            inv_mass = jnp.clip(1.0 / jnp.abs(grad), 1e-20, 1e20)
-            draws, grads = adapt.welford_update(empty, q0), adapt.welford_update(empty, grad)
+        if metric in ("nutpie", "lowrank"):
+            scale = jnp.clip(1.0 / jnp.abs(grad), 1e-20, 1e20)
+            if metric == "lowrank":
+                empty = adapt.welford_cov_init(dim, dtype)
+                inv_mass = adapt.unit_low_rank(dim, rank, dtype)._replace(s=jnp.sqrt(scale))
+                draws, grads = adapt.welford_cov_update(empty, q0), adapt.welford_cov_update(empty, grad)
+            else:
+                inv_mass = scale
+                draws, grads = adapt.welford_update(empty, q0), adapt.welford_update(empty, grad)
+        elif metric == "dense":
+            inv_mass = adapt.unit_low_rank(dim, rank, dtype)
+            draws, grads = adapt.welford_cov_init(dim, dtype), empty
         else:
             inv_mass = jnp.ones_like(q0)
             draws, grads = empty, empty
         step = jnp.ones((), dtype)
+        background = (draws, grads) if metric != "dense" else (empty, empty)
         return Carry(
             State(q0, logp, grad), step, inv_mass, adapt.da_init(step),
-            draws, grads, (draws, grads), jnp.bool_(False), jnp.bool_(True), jnp.int32(0), jnp.bool_(False),
+            draws, grads, background, jnp.bool_(False), jnp.bool_(True), jnp.int32(0), jnp.bool_(False), jnp.bool_(False),
         )
 
     return init
@@ -72,11 +112,14 @@ def fresh_carry(template, q0):
     return carry._replace(state=carry.state._replace(q=np.asarray(q0, carry.state.q.dtype)), fresh=np.bool_(True))
 
 
-def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: int, metric: str = "stan"):
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
-    warmup_step = _stan_warmup if metric == "stan" else _nutpie_warmup
-    init = make_init(logp_and_grad, metric)
+def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: int, metric: str = "stan",
+               rank: int = 0):
+    """``metric`` and ``rank`` as ``resolve`` returns them."""
+    warmups = {"stan": _stan_warmup, "dense": _stan_warmup, "nutpie": _nutpie_warmup, "lowrank": _nutpie_warmup}
+    if metric not in warmups:
+        raise ValueError(f"metric must be one of {tuple(warmups)}, got {metric!r}")
+    warmup_step = warmups[metric]
+    init = make_init(logp_and_grad, metric, rank)
 
     def run(chain_seed, carry: Carry, n, schedule, target_accept):
         carry = lax.cond(carry.fresh, lambda c: init(c.state.q), lambda c: c, carry)
@@ -139,13 +182,18 @@ def _stan_warmup(c: Carry, info, it, schedule, target_accept) -> Carry:
     """Stan's order: step size, then the metric's window, then the window's end."""
     tune, init_buffer, slow_end, window_ends = schedule[0], schedule[1], schedule[2], schedule[3:]
     dim, dtype = c.state.q.shape[0], c.state.q.dtype
-    da = adapt.da_update(c.da, info.accept_prob, target_accept)
+    da = adapt.da_update(c.da, _adaptation_statistic(info), target_accept)
     step = jnp.exp(da.log_step)
     collect = (it >= init_buffer) & (it < slow_end)
-    welford = _where(collect, adapt.welford_update(c.welford, c.state.q), c.welford)
     window_end = jnp.any(window_ends == it)
-    inv_mass = jnp.where(window_end, adapt.welford_metric(welford), c.inv_mass)
-    welford = _where(window_end, adapt.welford_init(dim, dtype), welford)
+    if isinstance(c.inv_mass, LowRank):  # dense: its eigendecomposition only at a window's end
+        welford = lax.cond(collect, adapt.welford_cov_update, lambda w, _: w, c.welford, c.state.q)
+        inv_mass = lax.cond(window_end, adapt.dense_metric, lambda _: c.inv_mass, welford)
+        welford = _where(window_end, adapt.welford_cov_init(dim, dtype), welford)
+    else:
+        welford = _where(collect, adapt.welford_update(c.welford, c.state.q), c.welford)
+        inv_mass = jnp.where(window_end, adapt.welford_metric(welford), c.inv_mass)
+        welford = _where(window_end, adapt.welford_init(dim, dtype), welford)
     step = jnp.where(it == tune - 1, jnp.exp(da.log_step_bar), step)
     return c._replace(step_size=step, inv_mass=inv_mass, da=da, welford=welford, search=window_end)
 
@@ -153,27 +201,79 @@ def _stan_warmup(c: Carry, info, it, schedule, target_accept) -> Carry:
 def _nutpie_warmup(c: Carry, info, it, schedule, target_accept) -> Carry:
     """nutpie's: draws and gradients feed a foreground and a background estimator; the
     background replaces the foreground every 10 (early) or 80 draws; the metric follows the
-    foreground every draw; the step size is re-found when the metric first moves."""
+    foreground every draw; the step size is re-found when the metric first moves.
+
+    The low-rank metric (``c.inv_mass`` a ``LowRank``): its diagonal follows the foreground
+    every draw until the first switch; from then on the whole metric (diagonal, eigenvectors,
+    eigenvalues) is re-estimated from the foreground, just before it is replaced, at each
+    switch, so that the eigenvectors always belong to the scaling they were found in."""
     tune, early_end, final_start = schedule[0], schedule[1], schedule[2]
     dim, dtype = c.state.q.shape[0], c.state.q.dtype
-    empty = adapt.welford_init(dim, dtype)
+    low_rank = isinstance(c.inv_mass, LowRank)
+    if low_rank:
+        empty, update_stats, diag = adapt.welford_cov_init(dim, dtype), adapt.welford_cov_update, adapt.diagonal
+    else:
+        empty, update_stats, diag = adapt.welford_init(dim, dtype), adapt.welford_update, lambda w: w
     in_metric = it < final_start
-    draws = adapt.welford_update(c.welford, c.state.q)
-    grads = adapt.welford_update(c.grads, c.state.grad)
-    bg_draws = adapt.welford_update(c.background[0], c.state.q)
-    bg_grads = adapt.welford_update(c.background[1], c.state.grad)
+    draws = update_stats(c.welford, c.state.q)
+    grads = update_stats(c.grads, c.state.grad)
+    bg_draws = update_stats(c.background[0], c.state.q)
+    bg_grads = update_stats(c.background[1], c.state.grad)
     switch_every = jnp.where(it < early_end, jnp.int32(10), jnp.int32(80))
     switch = (bg_draws.n >= switch_every.astype(dtype)) & (switch_every + it <= final_start)
+    update = in_metric & (draws.n >= 3)
+    if low_rank:
+        previous = c.inv_mass.s**2
+        diagonal = adapt.gradient_metric(diag(draws), diag(grads), previous)
+        refit = update & switch
+        inv_mass = lax.cond(
+            refit,
+            lambda: adapt.low_rank_metric(draws, grads, jnp.sqrt(diagonal), c.inv_mass.lam.shape[0]),
+            lambda: c.inv_mass._replace(s=jnp.where(update & ~c.low_rank_set, jnp.sqrt(diagonal), c.inv_mass.s)),
+        )
+        low_rank_set = c.low_rank_set | refit
+        search = (update & ~c.metric_changed) | (refit & ~c.low_rank_set)
+    else:
+        inv_mass = jnp.where(update, adapt.gradient_metric(draws, grads, c.inv_mass), c.inv_mass)
+        low_rank_set = c.low_rank_set
+        search = update & ~c.metric_changed
     draws, grads = _where(switch, (bg_draws, bg_grads), (draws, grads))
     bg_draws, bg_grads = _where(switch, (empty, empty), (bg_draws, bg_grads))
-    update = in_metric & (draws.n >= 3)
-    inv_mass = jnp.where(update, adapt.gradient_metric(draws, grads, c.inv_mass), c.inv_mass)
-    first_change = update & ~c.metric_changed
-    da = adapt.da_update(c.da, info.accept_prob, target_accept)
+    da = adapt.da_update(c.da, _adaptation_statistic(info), target_accept)
     step = jnp.where(it == tune - 1, jnp.exp(da.log_step_bar), jnp.exp(da.log_step))
     kept = (c.welford, c.grads, c.background)
     draws, grads, background = _where(in_metric, (draws, grads, (bg_draws, bg_grads)), kept)
+    search = search | (it == final_start - 1)
     return c._replace(
         step_size=step, inv_mass=inv_mass, da=da, welford=draws, grads=grads, background=background,
-        metric_changed=c.metric_changed | update, search=first_change,
+        metric_changed=c.metric_changed | update, search=search, low_rank_set=low_rank_set,
     )
+
+
+def describe_metric(carries) -> str:
+    """What warmup settled on, from the chains' carries: "diagonal", "low-rank (rank r of
+    d)" or "dense (d x d)"; r is the most eigen-directions kept by any chain (those whose
+    eigenvalue left [1/cutoff, cutoff]); "dense" is a full-rank metric."""
+    ranks, dim = [], 0
+    for carry in carries:
+        metric = carry.inv_mass
+        if not isinstance(metric, LowRank):
+            return "diagonal"
+        dim = metric.s.shape[0]
+        ranks.append(int(np.sum(np.asarray(metric.lam) != 1.0)))
+    rank = max(ranks, default=0)
+    if rank == 0:
+        return "diagonal"
+    if rank == dim:
+        return f"dense ({dim} x {dim})"
+    return f"low-rank (rank {rank} of {dim})"
+
+
+def _adaptation_statistic(info) -> jax.Array:
+    """What dual averaging steers towards ``target_accept``: the transition's mean
+    acceptance over its leaves, but 0 for a divergent transition. The mean over leaves
+    barely notices a divergence (seven good leaves and the divergent one average 0.79 against
+    a target of 0.8), so the step size stayed where the posterior's stiff regions kept
+    diverging; counting the divergence as the rejection it is lets each one pull the step
+    size down (decision 50)."""
+    return jnp.where(info.diverging, jnp.zeros_like(info.accept_prob), info.accept_prob)

@@ -21,7 +21,7 @@ import numpy as np
 from exmc._x64 import x64
 from exmc.compile.model import CompiledModel
 from exmc.sampler import adapt, interrupt, rng
-from exmc.sampler.chunk import STAT_NAMES, fresh_carry, make_chunk, make_init
+from exmc.sampler.chunk import STAT_NAMES, fresh_carry, make_chunk, make_init, resolve
 
 BATCH_SECONDS = 0.25
 FIRST_CHUNK = 8
@@ -95,10 +95,11 @@ class _Kernels:
         dim = model.dim
         self.length = _buffer_length(dim)
         logp_and_grad = jax.value_and_grad(model.logp_fn)
-        chunk = jax.jit(make_chunk(logp_and_grad, dim, self.length, max_treedepth, metric))
+        self.kind, rank = resolve(metric, dim)
+        chunk = jax.jit(make_chunk(logp_and_grad, dim, self.length, max_treedepth, self.kind, rank))
         with x64(True):
             seed = jax.ShapeDtypeStruct((), jnp.uint64)
-            carry = jax.eval_shape(make_init(logp_and_grad, metric), jax.ShapeDtypeStruct((dim,), jnp.float64))
+            carry = jax.eval_shape(make_init(logp_and_grad, self.kind, rank), jax.ShapeDtypeStruct((dim,), jnp.float64))
             self.carry_template = carry
             self.chunk = chunk.lower(
                 seed, carry, jax.ShapeDtypeStruct((), jnp.int32),
@@ -138,12 +139,12 @@ def run_chains(
     if resume is not None:
         tune, chains, seed = resume.tune, resume.chains, resume.seed
         target_accept, max_treedepth, metric = resume.target_accept, resume.max_treedepth, resume.metric
-    schedule = adapt.schedule_for(metric, tune)
     k = kernels(model, max_treedepth, metric)
     # Ctrl-C under exmc.sample only asks to stop (interrupt.Guard): after a compilation,
     # before each chain's start and before each chunk, nothing more is compiled or run
     if interrupt.stopping():
         return
+    schedule = adapt.schedule_for(k.kind, tune)
     target = np.float64(target_accept)
     settings = dict(tune=tune, chains=chains, seed=seed, target_accept=target_accept,
                     max_treedepth=max_treedepth, metric=metric)

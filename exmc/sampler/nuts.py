@@ -26,7 +26,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from exmc.sampler import rng
-from exmc.sampler.integrator import Point, hamiltonian, leapfrog
+from exmc.sampler.integrator import Point, hamiltonian, leapfrog, momentum, velocity
 
 MAX_ENERGY_ERROR = 1000.0
 
@@ -113,7 +113,7 @@ def _subtree_turns(stack: _Stack, e, leaf_p, leaf_p_sharp, rho_e, inv_mass):
         start = e + 1 - (1 << k)
         row = _popcount(start >> 1)
         rho_block = rho_e - stack.rho_before[row]
-        start_p_sharp = inv_mass * stack.p[row]
+        start_p_sharp = velocity(inv_mass, stack.p[row])
         ok = _no_uturn(start_p_sharp, leaf_p_sharp, rho_block)
         if_k1 = k == 1
         # Start of the right half: the current leaf for k = 1, else a checkpoint.
@@ -125,8 +125,8 @@ def _subtree_turns(stack: _Stack, e, leaf_p, leaf_p_sharp, rho_e, inv_mass):
         rho_mid = jnp.where(if_k1, stack.rho_before[row] + stack.p[row], stack.rho_before[mid_row])
         rho_init = rho_mid - stack.rho_before[row]
         rho_final = rho_e - rho_mid
-        ok &= _no_uturn(start_p_sharp, inv_mass * final_beg_p, rho_init + final_beg_p)
-        ok &= _no_uturn(inv_mass * init_end_p, leaf_p_sharp, rho_final + init_end_p)
+        ok &= _no_uturn(start_p_sharp, velocity(inv_mass, final_beg_p), rho_init + final_beg_p)
+        ok &= _no_uturn(velocity(inv_mass, init_end_p), leaf_p_sharp, rho_final + init_end_p)
         return turning | ~ok
 
     def body(carry):
@@ -183,7 +183,7 @@ def _build_subtree(seed, counter, logp_and_grad, start: Point, direction, depth,
             _Proposal(leaf.q, leaf.logp, leaf.grad, h),
             s.proposal,
         )
-        p_sharp = inv_mass * leaf.p
+        p_sharp = velocity(inv_mass, leaf.p)
         rho_before = s.rho
         rho = s.rho + leaf.p
         # An even leaf starts blocks of level >= 1 and pushes its checkpoint; an odd leaf
@@ -230,7 +230,7 @@ def nuts_step(
     ``exmc.sampler.rng`` counters under it.
     """
     dtype = state.q.dtype
-    p0 = rng.normal(seed, rng.MOMENTUM, state.q.shape, dtype) / jnp.sqrt(inv_mass)
+    p0 = momentum(inv_mass, rng.normal(seed, rng.MOMENTUM, state.q.shape, dtype))
     z0 = Point(state.q, p0, state.logp, state.grad)
     h0 = hamiltonian(z0, inv_mass)
     traj0 = _Trajectory(z0, z0, p0, jnp.zeros((), dtype), _Proposal(state.q, state.logp, state.grad, h0))
@@ -270,7 +270,7 @@ def nuts_step(
         outer_old = jax.tree.map(lambda l, r: jnp.where(forward, l, r), traj.left, traj.right)
         junction_old = start
         far = sub.last
-        ps = lambda p: inv_mass * p  # noqa: E731
+        ps = lambda p: velocity(inv_mass, p)  # noqa: E731
         rho = traj.rho + sub.rho
         ok = _no_uturn(ps(outer_old.p), ps(far.p), rho)
         ok &= _no_uturn(ps(outer_old.p), ps(sub.first_p), traj.rho + sub.first_p)

@@ -181,7 +181,7 @@ def test_model_and_sampler_compile_once_for_all_chains():
         (dict(max_treedepth=0), "max_treedepth"),
         (dict(tune=2.5), "tune"),
         (dict(init_values=[1.0]), "init_values"),
-        (dict(metric="dense"), "metric"),
+        (dict(metric="diag"), "metric"),
         (dict(noncenter="yes"), "noncenter"),
     ],
 )

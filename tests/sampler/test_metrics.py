@@ -1,0 +1,156 @@
+"""The dense and low-rank metrics: their algebra, their estimators, and sampling with them.
+
+The metric's form is M^-1 = S (I + U diag(lam - 1) U^T) S (``integrator.LowRank``); the
+kernel must sample N(0, M) momenta and move with M^-1 p, the estimators must recover a
+Gaussian's covariance, and a strongly correlated Gaussian must be sampled right, with far
+more effective draws per gradient than a diagonal metric gets.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import exmc
+from exmc import Builder
+from exmc.diagnostics import ess
+from exmc.sampler import adapt
+from exmc.sampler.chunk import resolve
+from exmc.sampler.integrator import LowRank, momentum, velocity
+
+
+def random_low_rank(dim=6, rank=3, seed=0) -> tuple[LowRank, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    s = np.exp(rng.normal(size=dim))
+    u, _ = np.linalg.qr(rng.normal(size=(dim, rank)))
+    lam = np.exp(2.0 * rng.normal(size=rank))
+    sigma = np.diag(s) @ (np.eye(dim) + u @ np.diag(lam - 1.0) @ u.T) @ np.diag(s)
+    return LowRank(s, u, lam), sigma
+
+
+def test_low_rank_velocity_and_momentum_match_the_dense_matrices():
+    metric, sigma = random_low_rank()
+    with jax.enable_x64(True):
+        eye = np.eye(6)
+        v = np.stack([np.asarray(velocity(metric, e)) for e in eye], axis=1)
+        b = np.stack([np.asarray(momentum(metric, e)) for e in eye], axis=1)
+    np.testing.assert_allclose(v, sigma, rtol=1e-10, atol=1e-12)
+    # p = B z with z ~ N(0, I) has covariance B B^T, which must be M = Sigma^-1
+    np.testing.assert_allclose(b @ b.T, np.linalg.inv(sigma), rtol=1e-8, atol=1e-10)
+
+
+def test_spd_mean_solves_x_b_x_equals_a_and_is_a_for_a_gaussian():
+    rng = np.random.default_rng(1)
+    a = np.cov(rng.normal(size=(5, 40)))
+    b = np.cov(rng.normal(size=(5, 40)))
+    with jax.enable_x64(True):
+        x = np.asarray(adapt.spd_mean(a, b))
+        gaussian = np.asarray(adapt.spd_mean(a, np.linalg.inv(a)))
+    np.testing.assert_allclose(x @ b @ x, a, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(x, x.T, atol=1e-10)
+    np.testing.assert_allclose(gaussian, a, rtol=1e-8, atol=1e-10)
+
+
+def correlated_cov(dim=5, seed=2) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    scales = np.exp(rng.normal(size=dim))
+    corr = 0.9 * np.ones((dim, dim)) + 0.1 * np.eye(dim)
+    return corr * np.outer(scales, scales)
+
+
+def test_dense_metric_is_stans_regularised_window_covariance():
+    cov = correlated_cov()
+    n = 50.0
+    window = adapt.WelfordCov(np.float64(n), np.zeros(5), cov * (n - 1.0))
+    with jax.enable_x64(True):
+        metric = adapt.dense_metric(window)
+        sigma = np.stack([np.asarray(velocity(metric, e)) for e in np.eye(5)], axis=1)
+    expected = (n / (n + 5.0)) * cov + 1e-3 * (5.0 / (n + 5.0)) * np.eye(5)
+    np.testing.assert_allclose(sigma, expected, rtol=1e-9)
+
+
+def test_low_rank_metric_recovers_a_gaussians_covariance_from_draws_and_gradients():
+    """For a Gaussian, cov(draws) = Sigma and cov(gradients) = Sigma^-1; with many draws the
+    shrinkage vanishes and the full-rank estimate is Sigma, the rank-2 one Sigma along its two
+    directions farthest from the diagonal."""
+    cov = correlated_cov()
+    n = 1e9
+    draws = adapt.WelfordCov(np.float64(n), np.zeros(5), cov * n)
+    grads = adapt.WelfordCov(np.float64(n), np.zeros(5), np.linalg.inv(cov) * n)
+    s = np.sqrt(np.sqrt(np.diag(cov) / np.diag(np.linalg.inv(cov))))
+    with jax.enable_x64(True):
+        full = adapt.low_rank_metric(draws, grads, s, rank=5, cutoff=1.0)
+        sigma = np.stack([np.asarray(velocity(full, e)) for e in np.eye(5)], axis=1)
+        low = adapt.low_rank_metric(draws, grads, s, rank=2)
+    np.testing.assert_allclose(sigma, cov, rtol=1e-6)
+    assert low.u.shape == (5, 2) and np.all(np.abs(np.log(np.asarray(low.lam))) > np.log(adapt.EIG_CUTOFF))
+
+
+def test_auto_resolves_by_dimension():
+    assert resolve("auto", 1) == ("nutpie", 0)
+    assert resolve("auto", 12) == ("lowrank", 12)
+    assert resolve("auto", 100) == ("lowrank", 16)
+    assert resolve("auto", 1000) == ("nutpie", 0)
+    assert resolve("dense", 7) == ("dense", 7)
+
+
+def correlated_regression(dim=20, n=200, rho=0.95, seed=1):
+    """beta ~ Normal(0, 10), y ~ Normal(X beta, 1), X's columns correlated rho: the posterior
+    is exactly Gaussian, precision X^T X + I / 100, and strongly correlated."""
+    rng = np.random.default_rng(seed)
+    corr = rho * np.ones((dim, dim)) + (1.0 - rho) * np.eye(dim)
+    X = rng.normal(size=(n, dim)) @ np.linalg.cholesky(corr).T
+    y = X @ rng.normal(size=dim) + rng.normal(size=n)
+    ir = (
+        Builder.new_ir()
+        .rv("beta", exmc.Normal, {"mu": 0.0, "sigma": 10.0}, shape=dim)
+        .det("m", lambda b: X @ b, ["beta"])
+        .rv("y", exmc.Normal, {"mu": "m", "sigma": 1.0})
+        .obs("y_obs", "y", y)
+    )
+    cov = np.linalg.inv(X.T @ X + np.eye(dim) / 100.0)
+    return ir, cov @ X.T @ y, cov
+
+
+def assert_moment(draws, truth, what):
+    tolerance = 5.0 * draws.std() / np.sqrt(ess(draws))
+    assert abs(draws.mean() - truth) < tolerance, f"{what}: {draws.mean():.5f} vs {truth:.5f} (tol {tolerance:.5f})"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("metric", ["dense", "auto"])
+def test_strongly_correlated_20d_gaussian_means_and_covariance(metric):
+    ir, mean, cov = correlated_regression()
+    trace = exmc.sample(ir, draws=1000, tune=1000, chains=4, seed=4, progressbar=False, metric=metric)
+    beta = trace.posterior["beta"]  # (4, 1000, 20)
+    centered = beta - mean
+    for i in range(20):
+        assert_moment(beta[..., i], mean[i], f"mean of beta[{i}]")
+        for j in range(i, 20):
+            assert_moment(centered[..., i] * centered[..., j], cov[i, j], f"cov[{i},{j}]")
+    assert trace.attrs["metric_used"] == "dense (20 x 20)"
+
+
+@pytest.mark.slow
+def test_full_rank_metrics_need_far_fewer_gradients_than_the_diagonal():
+    """On the correlated regression the diagonal metric needs about 10x the gradients per
+    effective draw (measured: 11 ESS per 1000 gradients against 70 for dense and 100 for the
+    low-rank estimator); at least 2x is demanded."""
+    ir, _, _ = correlated_regression()
+    model = exmc.compile_model(ir)
+    per_grad = {}
+    for metric in ("nutpie", "dense", "auto"):
+        trace = exmc.sample(model, draws=1000, tune=1000, chains=4, seed=5, progressbar=False, metric=metric)
+        grads = trace.sample_stats["n_steps"].sum() + trace.warmup_sample_stats["n_steps"].sum()
+        per_grad[metric] = min(ess(trace.posterior["beta"][..., i]) for i in range(20)) / grads
+    assert per_grad["dense"] > 2.0 * per_grad["nutpie"], per_grad
+    assert per_grad["auto"] > 2.0 * per_grad["nutpie"], per_grad
+
+
+@pytest.mark.slow
+def test_auto_keeps_the_diagonal_for_an_uncorrelated_posterior():
+    ir = Builder.new_ir().rv("x", exmc.Normal, {"mu": 0.0, "sigma": np.logspace(-2, 2, 10)})
+    trace = exmc.sample(ir, draws=500, tune=1000, chains=4, seed=3, progressbar=False)
+    assert trace.attrs["metric"] == "auto" and trace.attrs["metric_used"] == "diagonal"
