@@ -11,6 +11,7 @@ from exmc import constraints as C
 from exmc.dist.base import Distribution
 from exmc.dist.normal import Normal
 from exmc.dist.special import log_interval_mass, log_split
+from exmc.dist.uniform import lower_below_upper
 
 _SQRT_HALF = float(np.sqrt(0.5))
 
@@ -38,12 +39,7 @@ class TruncatedNormal(Distribution):
 
     @classmethod
     def check_params(cls, params):
-        lower, upper = params.get("lower"), params.get("upper")
-        if lower is None or upper is None:
-            return None
-        if not np.all(np.asarray(lower) < np.asarray(upper)):
-            return f"needs lower < upper, got lower={lower} and upper={upper}"
-        return None
+        return lower_below_upper(params)
 
     @classmethod
     def logp(cls, x, mu, sigma, lower, upper):

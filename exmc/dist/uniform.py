@@ -11,6 +11,16 @@ from exmc.dist.base import Distribution
 from exmc.dist.special import log_from_p_or_q
 
 
+def lower_below_upper(params) -> str | None:
+    """The problem with constant ``lower`` / ``upper`` parameters that do not bound an interval."""
+    lower, upper = params.get("lower"), params.get("upper")
+    if lower is None or upper is None:
+        return None
+    if not np.all(np.asarray(lower) < np.asarray(upper)):
+        return f"needs lower < upper, got lower={lower} and upper={upper}"
+    return None
+
+
 class Uniform(Distribution):
     """Uniform(lower, upper) on the open interval (lower, upper)."""
 
@@ -19,12 +29,7 @@ class Uniform(Distribution):
 
     @classmethod
     def check_params(cls, params):
-        lower, upper = params.get("lower"), params.get("upper")
-        if lower is None or upper is None:
-            return None
-        if not np.all(np.asarray(lower) < np.asarray(upper)):
-            return f"needs lower < upper, got lower={lower} and upper={upper}"
-        return None
+        return lower_below_upper(params)
 
     @classmethod
     def logp(cls, x, lower, upper):
