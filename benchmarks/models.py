@@ -165,13 +165,9 @@ def varying_intercept(groups: int = 86, n: int = 900) -> Model:
     return Model("varying_intercept", f"varying intercepts ({groups + 4} params, {n} obs)", ir, model, pymc_model)
 
 
-def logistic(k: int = 30, n: int = 1000) -> Model:
-    """Logistic regression on ``k`` standardised predictors."""
-    rng = np.random.default_rng(SEED + 1)
-    raw = rng.normal(size=(n, k)) @ rng.normal(0.0, 0.3, size=(k, k)) + rng.normal(size=(n, k))
-    X = (raw - raw.mean(0)) / raw.std(0)
-    beta_true = rng.normal(0.0, 0.5, size=k)
-    y = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(0.3 - X @ beta_true))).astype(float)
+def _logistic_model(name: str, label: str, X: np.ndarray, y: np.ndarray) -> Model:
+    """A Bernoulli-logit regression with Normal(0, 2.5) intercept and coefficients, in all three PPLs."""
+    n, k = X.shape
 
     def linear(alpha, beta):
         return alpha + X @ beta
@@ -201,7 +197,17 @@ def logistic(k: int = 30, n: int = 1000) -> Model:
             pm.Bernoulli("y", logit_p=alpha + pm.math.dot(X, beta), observed=y)
         return m
 
-    return Model("logistic", f"logistic regression ({k + 1} params, {n} obs)", ir, model, pymc_model)
+    return Model(name, label, ir, model, pymc_model)
+
+
+def logistic(k: int = 30, n: int = 1000) -> Model:
+    """Logistic regression on ``k`` standardised predictors."""
+    rng = np.random.default_rng(SEED + 1)
+    raw = rng.normal(size=(n, k)) @ rng.normal(0.0, 0.3, size=(k, k)) + rng.normal(size=(n, k))
+    X = (raw - raw.mean(0)) / raw.std(0)
+    beta_true = rng.normal(0.0, 0.5, size=k)
+    y = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(0.3 - X @ beta_true))).astype(float)
+    return _logistic_model("logistic", f"logistic regression ({k + 1} params, {n} obs)", X, y)
 
 
 def studentt(k: int = 4, n: int = 300) -> Model:
@@ -322,37 +328,9 @@ def logistic_corr(k: int = 30, n: int = 1000, rho: float = 0.8) -> Model:
     X = correlated_predictors(rng, n, k, rho)
     beta_true = rng.normal(0.0, 0.3, size=k)
     y = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-0.2 - X @ beta_true))).astype(float)
-
-    def linear(alpha, beta):
-        return alpha + X @ beta
-
-    ir = (
-        Builder.new_ir()
-        .rv("alpha", exmc.Normal, {"mu": 0.0, "sigma": 2.5})
-        .rv("beta", exmc.Normal, {"mu": 0.0, "sigma": 2.5}, shape=k)
-        .det("eta", linear, ["alpha", "beta"])
-        .rv("y", exmc.Bernoulli, {"logit_p": "eta"})
-        .obs("y_obs", "y", y)
+    return _logistic_model(
+        "logistic_corr", f"logistic regression, {k} predictors correlated {rho} ({k + 1} params, {n} obs)", X, y
     )
-
-    def model():
-        alpha = numpyro.sample("alpha", nd.Normal(0.0, 2.5))
-        with numpyro.plate("k", k):
-            beta = numpyro.sample("beta", nd.Normal(0.0, 2.5))
-        with numpyro.plate("n", n):
-            numpyro.sample("y", nd.Bernoulli(logits=linear(alpha, beta)), obs=jnp.asarray(y))
-
-    def pymc_model():
-        import pymc as pm
-
-        with pm.Model() as m:
-            alpha = pm.Normal("alpha", 0.0, 2.5)
-            beta = pm.Normal("beta", 0.0, 2.5, shape=k)
-            pm.Bernoulli("y", logit_p=alpha + pm.math.dot(X, beta), observed=y)
-        return m
-
-    return Model("logistic_corr", f"logistic regression, {k} predictors correlated {rho} ({k + 1} params, {n} obs)",
-                 ir, model, pymc_model)
 
 
 MODELS: dict[str, Callable[[], Model]] = {
