@@ -51,7 +51,7 @@ def rss_now():
 exmc.sample(ir, draws=5, tune=5, chains=case["chains"], seed=1, progressbar=False)
 baseline = rss_now()
 if case.get("one_iteration_batches"):
-    driver.FIRST_CHUNK, driver.BATCH_SECONDS = 1, 1e-9
+    driver.FIRST_CHUNK, driver.BATCH_SECONDS, driver.OVERHEAD_FACTOR = 1, 1e-9, 0
 started = time.perf_counter()
 trace = exmc.sample(ir, draws=case["draws"], tune=case["tune"], chains=case["chains"], seed=0, progressbar=False)
 seconds = time.perf_counter() - started

@@ -4,7 +4,9 @@ All chains share one compilation of the chunk (cached on the CompiledModel, so s
 the same model again compiles nothing). Each chain's chunk is called from its own thread:
 XLA releases the GIL while it runs, so chains proceed concurrently on every core without
 moving in lockstep step by step (decision 15); they meet only at chunk boundaries.
-Chunks are sized so that a batch arrives about every ``BATCH_SECONDS``.
+Chunks are sized so that a batch arrives about every ``BATCH_SECONDS``, or, when calling every
+chain's chunk costs more than that by itself (hundreds of chains), so that this fixed cost is
+at most a quarter of a batch's time (decision 71).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from exmc.sampler.chunk import STAT_NAMES, fresh_carry, make_chunk, make_init, r
 
 BATCH_SECONDS = 0.25
 FIRST_CHUNK = 8
+# a batch's iterations cost at least this many times the fixed cost of one round of calls
+OVERHEAD_FACTOR = 3
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,7 @@ def run_chains(
     total_iterations = tune + drawn_before + draws
     n = min(FIRST_CHUNK, k.length)
     with ThreadPoolExecutor(max_workers=chains, thread_name_prefix="exmc-chain") as pool:
+        overhead = _round_overhead(pool, advance, chains)
         while done < total_iterations and not interrupt.stopping():
             phase_end = tune if done < tune else total_iterations
             n = max(1, min(n, phase_end - done, k.length))
@@ -218,5 +223,35 @@ def run_chains(
             )
             if interrupted:
                 raise KeyboardInterrupt
-            per_iteration = elapsed / n
-            n = int(np.clip(BATCH_SECONDS / max(per_iteration, 1e-7), 1, k.length))
+            n = next_chunk_length(elapsed, n, overhead, k.length)
+
+
+def _round_overhead(pool: ThreadPoolExecutor, advance, chains: int) -> float:
+    """Seconds one round of chunk calls costs with no iterations: dispatch, argument
+    handling and thread hand-off, about a millisecond a chain. The results are dropped
+    (the chunk is a pure function of its arguments), so this changes no draw."""
+    started = time.perf_counter()
+    futures = [pool.submit(advance, c, 0) for c in range(chains)]
+    try:
+        for f in futures:
+            f.result()
+    except KeyboardInterrupt:
+        for f in futures:
+            f.result()
+        raise
+    return time.perf_counter() - started
+
+
+def next_chunk_length(elapsed: float, n: int, overhead: float, length: int) -> int:
+    """Iterations for the next chunk, from the last round's ``elapsed`` seconds for ``n``.
+
+    The round's time is a fixed ``overhead`` plus a cost per iteration. Aim for a batch every
+    ``BATCH_SECONDS``; where the overhead alone approaches that (many chains), run enough
+    iterations that it is at most 1/(1 + OVERHEAD_FACTOR) of the round, rather than spending
+    nearly all the time on calls of one iteration each.
+    """
+    # measured noise can make elapsed < overhead: the iterations cost at least 5% of a round
+    per_iteration = max(elapsed - overhead, 0.05 * elapsed) / max(n, 1)
+    per_iteration = max(per_iteration, 1e-7)
+    wanted = max(BATCH_SECONDS - overhead, OVERHEAD_FACTOR * overhead) / per_iteration
+    return int(np.clip(wanted, 1, length))

@@ -25,7 +25,7 @@ CHILD = textwrap.dedent("""
     ir = exmc.Builder.new_ir().rv("z", exmc.Normal, {"mu": 0.0, "sigma": 1.0}, shape=50)
     exmc.sample(ir, draws=3, tune=3, chains=4, seed=1, progressbar=False)  # compile, warm up
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    driver.FIRST_CHUNK, driver.BATCH_SECONDS = 1, 1e-9  # every batch one iteration: 300 batches
+    driver.FIRST_CHUNK, driver.BATCH_SECONDS, driver.OVERHEAD_FACTOR = 1, 1e-9, 0  # every batch one iteration: 300 batches
     trace = exmc.sample(ir, draws=150, tune=150, chains=4, seed=0, progressbar=False)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     stored = sum(v.nbytes for g in trace.groups() for v in getattr(trace, g).values())
@@ -45,6 +45,7 @@ def test_one_iteration_batches_grow_memory_by_the_trace_not_by_the_chunk_buffers
 
 def test_a_batch_owns_its_draws_not_a_view_of_the_chunk_buffer(monkeypatch):
     monkeypatch.setattr(driver, "BATCH_SECONDS", 1e-6)
+    monkeypatch.setattr(driver, "OVERHEAD_FACTOR", 0)  # no floor for the fixed cost of a round
     for batch in exmc.sample_stream(readme_model(), draws=5, tune=5, chains=2, seed=0):
         for values in list(batch.draws.values()) + list(batch.stats.values()):
             assert values.base is None or values.base.nbytes == values.nbytes  # nothing larger behind it

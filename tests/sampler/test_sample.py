@@ -46,6 +46,7 @@ def test_chains_do_not_depend_on_how_many_run_or_how_chunks_are_cut(monkeypatch)
     full = exmc.sample(IR, seed=2, **SMALL)
     monkeypatch.setattr(driver, "FIRST_CHUNK", 3)
     monkeypatch.setattr(driver, "BATCH_SECONDS", 1e-6)  # one-iteration chunks
+    monkeypatch.setattr(driver, "OVERHEAD_FACTOR", 0)  # no floor for the fixed cost of a round
     settings = dict(SMALL, chains=2)
     two = exmc.sample(IR, seed=2, **settings)
     np.testing.assert_array_equal(full.posterior["mu"][:2], two.posterior["mu"])
@@ -67,6 +68,7 @@ def test_stream_batches_equal_sample_draw_for_draw():
 
 def test_closing_the_stream_early_keeps_a_valid_prefix(monkeypatch):
     monkeypatch.setattr(driver, "BATCH_SECONDS", 1e-6)
+    monkeypatch.setattr(driver, "OVERHEAD_FACTOR", 0)  # no floor for the fixed cost of a round
     full = exmc.sample(IR, seed=4, **SMALL)
     stream = exmc.sample_stream(IR, seed=4, **SMALL)
     received = []
@@ -94,6 +96,7 @@ def _stream_until(stream, phase, n):
 
 def test_resuming_a_stopped_stream_gives_the_draws_of_one_longer_run(monkeypatch):
     monkeypatch.setattr(driver, "BATCH_SECONDS", 1e-6)
+    monkeypatch.setattr(driver, "OVERHEAD_FACTOR", 0)  # no floor for the fixed cost of a round
     first = _stream_until(exmc.sample_stream(IR, seed=5, **SMALL), "sampling", 10)
     stopped_at = first[-1].done
     assert first[-1].state.draws_done == stopped_at
@@ -113,6 +116,7 @@ def test_resuming_a_stopped_stream_gives_the_draws_of_one_longer_run(monkeypatch
 
 def test_resuming_in_warmup_finishes_the_warmup_first(monkeypatch):
     monkeypatch.setattr(driver, "BATCH_SECONDS", 1e-6)
+    monkeypatch.setattr(driver, "OVERHEAD_FACTOR", 0)  # no floor for the fixed cost of a round
     first = _stream_until(exmc.sample_stream(IR, seed=6, **SMALL), "warmup", 5)
     assert first[-1].phase == "warmup" and first[-1].done < SMALL["tune"]
     trace = exmc.sample(IR, draws=20, resume=first[-1].state, progressbar=False)
@@ -219,3 +223,17 @@ def test_progress_bar_reports_draws_divergences_and_step_size(capsys):
     exmc.sample(IR, seed=0, draws=20, tune=20, chains=2)
     err = capsys.readouterr().err
     assert "sampling 20/20" in err and "draws/s" in err and "divergences" in err and "step size" in err
+
+
+def test_chunk_length_grows_past_the_fixed_cost_of_a_round():
+    """With hundreds of chains one round of calls costs about a second before any iteration:
+    sizing by elapsed / n alone read that as the cost of an iteration and ran one-iteration
+    chunks (1000 chains: about 1 s an iteration)."""
+    # 1000 chains: 1.2 s of calls plus 20 ms an iteration, 8 iterations in the last round
+    n = driver.next_chunk_length(elapsed=1.2 + 8 * 0.02, n=8, overhead=1.2, length=1024)
+    assert abs(n - driver.OVERHEAD_FACTOR * 1.2 / 0.02) <= 1  # the calls are a quarter of the round
+    # 4 chains: negligible overhead, 1 ms an iteration: a batch every BATCH_SECONDS
+    n = driver.next_chunk_length(elapsed=0.004 + 8 * 0.001, n=8, overhead=0.004, length=1024)
+    assert abs(n - (driver.BATCH_SECONDS - 0.004) / 0.001) <= 1
+    # noise: the round measured faster than the overhead alone still gives a valid length
+    assert 1 <= driver.next_chunk_length(elapsed=0.5, n=4, overhead=1.0, length=1024) <= 1024
