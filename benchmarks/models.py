@@ -48,6 +48,9 @@ class Model:
     ir: exmc.IR
     numpyro_model: Callable[[], None]
     pymc_model: Callable[[], object] | None = None  # builds the PyMC model (for nutpie); pymc imported inside
+    # False where PyMC's unconstrained coordinates differ from Exmc's (LKJCholeskyCov packs the
+    # scales with the correlation): the --check against PyMC is then skipped, said so
+    pymc_same_coordinates: bool = True
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -333,9 +336,102 @@ def logistic_corr(k: int = 30, n: int = 1000, rho: float = 0.8) -> Model:
     )
 
 
+def varying_slopes(groups: int = 85, n: int = 919) -> Model:
+    """Varying intercepts and slopes with an LKJCholesky(2, 2) correlation, HalfNormal(1) scales:
+    the radon model's sizes (85 counties, 919 houses, a basement indicator), simulated."""
+    rng = np.random.default_rng(SEED + 5)
+    group = np.sort(np.r_[np.arange(groups), rng.integers(0, groups, n - groups)])
+    x = rng.integers(0, 2, n).astype(float)
+    cov = np.array([[0.3**2, -0.5 * 0.3 * 0.2], [-0.5 * 0.3 * 0.2, 0.2**2]])
+    ab_true = rng.multivariate_normal([1.5, -0.6], cov, size=groups)
+    y = ab_true[group, 0] + ab_true[group, 1] * x + rng.normal(0.0, 0.7, n)
+
+    def linear(ab):
+        return ab[group, 0] + ab[group, 1] * x
+
+    ir = (
+        Builder.new_ir()
+        .rv("L", exmc.LKJCholesky, {"n": 2, "eta": 2.0})
+        .rv("tau", exmc.HalfNormal, {"sigma": 1.0}, shape=2)
+        .det("chol", lambda L, tau: tau[:, None] * L, ["L", "tau"])
+        .rv("mu", exmc.Normal, {"mu": 0.0, "sigma": 2.0}, shape=2)
+        .rv("ab", exmc.MvNormal, {"mu": "mu", "chol": "chol"}, shape=(groups, 2))
+        .rv("sigma", exmc.HalfNormal, {"sigma": 1.0})
+        .det("mu_y", linear, ["ab"])
+        .rv("y", exmc.Normal, {"mu": "mu_y", "sigma": "sigma"})
+        .obs("y_obs", "y", y)
+    )
+
+    def model():
+        L = numpyro.sample("L", nd.LKJCholesky(2, 2.0))
+        tau = numpyro.sample("tau", nd.HalfNormal(1.0).expand([2]))
+        mu = numpyro.sample("mu", nd.Normal(0.0, 2.0).expand([2]))
+        with numpyro.plate("groups", groups):
+            ab = numpyro.sample("ab", nd.MultivariateNormal(mu, scale_tril=tau[:, None] * L))
+        sigma = numpyro.sample("sigma", nd.HalfNormal(1.0))
+        with numpyro.plate("n", n):
+            numpyro.sample("y", nd.Normal(linear(ab), sigma), obs=jnp.asarray(y))
+
+    def pymc_model():
+        import pymc as pm
+
+        with pm.Model() as m:
+            # PyMC's spelling of the same prior: LKJ(2) on the correlation, HalfNormal(1) scales
+            chol, _, stds = pm.LKJCholeskyCov("chol", n=2, eta=2.0, sd_dist=pm.HalfNormal.dist(1.0, shape=2),
+                                              compute_corr=True)
+            pm.Deterministic("L", chol / stds[:, None])
+            pm.Deterministic("tau", stds)
+            mu = pm.Normal("mu", 0.0, 2.0, shape=2)
+            ab = pm.MvNormal("ab", mu, chol=chol, shape=(groups, 2))
+            sigma = pm.HalfNormal("sigma", 1.0)
+            pm.Normal("y", ab[group, 0] + ab[group, 1] * x, sigma, observed=y)
+        return m
+
+    return Model("varying_slopes", f"varying slopes, LKJ ({groups} groups x 2, {2 * groups + 6} params, {n} obs)",
+                 ir, model, pymc_model, pymc_same_coordinates=False)
+
+
+def ordered_logistic(n: int = 600, k: int = 4) -> Model:
+    """Ordered logistic regression: 5 categories, 4 predictors, Normal(0, 5) on the ordered cutpoints."""
+    rng = np.random.default_rng(SEED + 6)
+    X = rng.normal(size=(n, k))
+    beta_true = np.array([1.0, -0.5, 0.3, 0.0])[:k]
+    cut_true = np.array([-2.0, -0.5, 0.5, 2.0])
+    y = ((X @ beta_true + rng.logistic(size=n))[:, None] > cut_true).sum(1)
+
+    ir = (
+        Builder.new_ir()
+        .rv("beta", exmc.Normal, {"mu": 0.0, "sigma": 1.0}, shape=k)
+        .rv("cutpoints", exmc.Normal, {"mu": 0.0, "sigma": 5.0}, shape=4, transform="ordered")
+        .det("eta", lambda beta: X @ beta, ["beta"])
+        .rv("y", exmc.OrderedLogistic, {"eta": "eta", "cutpoints": "cutpoints"})
+        .obs("y_obs", "y", y.astype(float))
+    )
+
+    def model():
+        beta = numpyro.sample("beta", nd.Normal(0.0, 1.0).expand([k]))
+        c = numpyro.sample("cutpoints", nd.ImproperUniform(nd.constraints.ordered_vector, (), (4,)))
+        numpyro.factor("cutpoints_prior", nd.Normal(0.0, 5.0).log_prob(c).sum())  # Exmc's prior on the ordered vector
+        with numpyro.plate("n", n):
+            numpyro.sample("y", nd.OrderedLogistic(jnp.asarray(X) @ beta, c), obs=jnp.asarray(y))
+
+    def pymc_model():
+        import pymc as pm
+
+        with pm.Model() as m:
+            beta = pm.Normal("beta", 0.0, 1.0, shape=k)
+            c = pm.Normal("cutpoints", 0.0, 5.0, shape=4, transform=pm.distributions.transforms.ordered,
+                          initval=np.array([-1.5, -0.5, 0.5, 1.5]))
+            pm.OrderedLogistic("y", eta=X @ beta, cutpoints=c, observed=y)
+        return m
+
+    return Model("ordered_logistic", f"ordered logistic, 5 categories ({k + 4} params, {n} obs)",
+                 ir, model, pymc_model)
+
+
 MODELS: dict[str, Callable[[], Model]] = {
     f.__name__: f for f in (readme, eight_schools, varying_intercept, logistic, studentt, scaled_normal,
-                            linreg_corr, logistic_corr)
+                            linreg_corr, logistic_corr, varying_slopes, ordered_logistic)
 }
 
 
@@ -405,7 +501,9 @@ def main(argv: list[str] | None = None) -> int:
         ok = spread < 1e-10
         failed += not ok
         print(f"{'ok  ' if ok else 'FAIL'} {model.name:18s} relative spread of logp + potential energy: {spread:.1e}")
-        if model.pymc_model is not None:
+        if model.pymc_model is not None and not model.pymc_same_coordinates:
+            print(f"skip {model.name:18s} PyMC's unconstrained coordinates differ from Exmc's: not compared point by point")
+        elif model.pymc_model is not None:
             spread = check_pymc(model)
             ok = spread < 1e-10
             failed += not ok

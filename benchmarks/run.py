@@ -28,7 +28,8 @@ eager operations of setting up are paid before the clock starts.
 
     python benchmarks/run.py [--models readme,logistic] [--samplers exmc,numpyro] [--quick]
 
-The tables go to stdout, progress to stderr, and everything to benchmarks/results/latest.json.
+The tables go to stdout, progress to stderr, and everything to benchmarks/results/latest.json
+(``--results PATH`` elsewhere).
 """
 
 from __future__ import annotations
@@ -334,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--tune", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--results", default=str(RESULTS), help="where the JSON goes (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.child:
         return child(*args.child, args.draws, args.tune, args.out)
@@ -363,12 +365,13 @@ def main(argv: list[str] | None = None) -> int:
     environment["load_average_at_end"] = load = os.getloadavg()
     print(f"\nload average at the end (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
           f"on {CORES} cores (other work on the machine slows every timing above)")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
+    results_path = Path(args.results)
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    results_path.write_text(json.dumps({
         "settings": {"draws": draws, "tune": tune, "chains": CHAINS, "seed": SEED, "quick": args.quick},
         "environment": environment, "models": results,
     }, indent=2) + "\n")
-    progress(f"wrote {RESULTS}")
+    progress(f"wrote {results_path}")
     return 0
 
 
