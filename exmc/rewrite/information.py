@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from exmc._x64 import x64
-from exmc.compile.evaluate import resolve_params
+from exmc.compile.evaluate import data_values, resolve_params
 from exmc.ir.analysis import Analysis
 from exmc.ir.ir import IR
 from exmc.ir.nodes import RV, Det
@@ -37,7 +37,7 @@ def _forward(ir: IR, analysis: Analysis, key, overrides: Mapping[str, object] | 
     observed rvs at their data, det nodes computed."""
     observed = ir.observations
     overrides = overrides or {}
-    values: dict[str, object] = {}
+    values: dict[str, object] = data_values(ir, analysis, None)
     for i, name in enumerate(analysis.order):
         node = ir[name]
         if isinstance(node, Det):
