@@ -11,6 +11,17 @@ import numpy as np
 from exmc.ir.nodes import RV, Data, Node, Obs, Potential, Rewrite, format_value
 
 
+class Structure:
+    """The token of an IR's structure (see ``IR.structure``): compared by identity. ``caches``
+    holds what is compiled for this structure whatever its data (decision 57), so it goes
+    when the last IR holding the token does."""
+
+    __slots__ = ("__weakref__", "caches")
+
+    def __init__(self):
+        self.caches: dict = {}
+
+
 @dataclass(frozen=True)
 class IR:
     """A model as data. Immutable: ``rv``, ``obs`` and ``det`` return a new IR.
@@ -22,7 +33,7 @@ class IR:
 
     nodes: tuple[Node, ...] = ()
     rewrites: tuple[Rewrite, ...] = ()
-    structure: object = field(default_factory=object, compare=False, repr=False)
+    structure: Structure = field(default_factory=Structure, compare=False, repr=False)
 
     # The builder methods (function forms in exmc.ir.builder).
     def rv(self, name: str, dist, params: Mapping, *, shape=None, transform=None, noncenter: bool = True) -> IR:

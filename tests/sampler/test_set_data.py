@@ -93,3 +93,27 @@ def test_another_length_compiles_anew_and_samples(compiles):
     assert len(compiles) - before > 0
     assert trace.posterior["m"].shape == (2, 150, 14)
     assert abs(trace.posterior["mu"].mean() - exact_mean(np.full(14, 3.0), np.zeros(14))[0]) < 0.3
+
+
+def test_a_hierarchical_model_after_set_data_compiles_nothing_and_redecides_the_rewrite(compiles):
+    """The non-centering decision reads the data (decision 21): it is made again for the new
+    data, by a function compiled once per structure; a changed decision gets its own sampler."""
+    sigma = np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+    y = np.array([28.0, 8, -3, 7, -1, 1, 18, 12])
+    ir = (
+        Builder.new_ir()
+        .data("s", sigma)
+        .rv("mu", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
+        .rv("tau", exmc.HalfCauchy, {"beta": 5.0})
+        .rv("theta", exmc.Normal, {"mu": "mu", "sigma": "tau"}, shape=8)
+        .rv("y", exmc.Normal, {"mu": "theta", "sigma": "s"})
+        .obs("y_obs", "y", y)
+    )
+    first = exmc.sample(ir, seed=0, **SMALL)
+    before = len(compiles)
+    second = exmc.sample(ir.set_data(y_obs=y + 1.0, s=sigma * 1.1), seed=0, **SMALL)
+    assert len(compiles) - before == 0
+    assert [r.aux for r in first.rewrites] == [r.aux for r in second.rewrites] == [("theta_raw",)]
+    precise = exmc.sample(ir.set_data(s=np.full(8, 0.01)), seed=0, **SMALL)  # the data now pin theta down
+    assert "kept centered" in precise.rewrites[0].detail and "theta_raw" not in precise.posterior
+    np.testing.assert_allclose(precise.posterior["theta"].mean((0, 1)), y, atol=0.05)
