@@ -130,3 +130,17 @@ def test_same_draws_same_prediction_and_seed_changes_them():
     assert not np.array_equal(one, three)
     mu = trace.posterior["a"][..., None] + trace.posterior["b"][..., None] * X_NEW
     assert np.abs(one - mu).max() < 6 * SIGMA
+
+
+def test_a_prediction_goes_to_arviz_and_to_a_file(tmp_path):
+    ir = regression()
+    rng = np.random.default_rng(1)
+    trace = exmc.sample(ir, draws=20, tune=20, chains=2, seed=0, progressbar=False, checks=False)
+    pred = exmc.sample_posterior_predictive(ir.set_data(x=X_NEW, y_obs=np.zeros(9)), trace, seed=rng.integers(9))
+    idata = pred.to_arviz()
+    assert idata.posterior_predictive["y_obs"].shape == (2, 20, 9)
+    assert idata.posterior["mu"].shape == (2, 20, 9)
+    pred.save(tmp_path / "pred.nc")
+    back = exmc.load_trace(tmp_path / "pred.nc")
+    assert back.attrs == pred.attrs
+    np.testing.assert_array_equal(back.posterior_predictive["y_obs"], pred.posterior_predictive["y_obs"])
