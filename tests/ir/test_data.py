@@ -134,3 +134,13 @@ def test_data_enter_the_fingerprint():
     ir = regression()
     assert fingerprint(ir) != fingerprint(ir.set_data(x=X + 1.0))
     assert fingerprint(ir) == fingerprint(ir.set_data(x=X.copy()))
+
+
+def test_prior_predictive_reads_the_data_nodes():
+    ir = regression()
+    prior = exmc.sample_prior_predictive(ir, draws=200, seed=0)
+    ab, shift = prior.prior["ab"][0], prior.prior["shift"][0]
+    group = np.array([0, 1, 0, 1, 0, 1])
+    np.testing.assert_allclose(prior.prior["mu"][0], ab[:, :1] + ab[:, 1:] * X + shift[:, group], rtol=1e-12)
+    short = exmc.sample_prior_predictive(ir.set_data(x=X[:2], group=group[:2], y_obs=Y[:2]), draws=5, seed=0)
+    assert short.prior_predictive["y_obs"].shape == (1, 5, 2)
