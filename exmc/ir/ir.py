@@ -21,6 +21,10 @@ class Structure:
     def __init__(self):
         self.caches: dict = {}
 
+    def __reduce__(self):
+        # a pickled or copied IR gets a fresh token: compiled functions do not travel
+        return (Structure, ())
+
 
 @dataclass(frozen=True)
 class IR:
