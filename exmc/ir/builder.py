@@ -195,7 +195,7 @@ def obs(ir: IR, name: str, rv_name: str, data) -> IR:
         raise E.UnknownReferenceError(name, f"observes '{rv_name}', which is not a node of the model (add the rv first)")
     target = ir[rv_name]
     if not isinstance(target, RV):
-        kind = "a deterministic node" if isinstance(target, Det) else "an observation"
+        kind = {Det: "a deterministic node", Obs: "an observation"}.get(type(target), f"a {type(target).__name__.lower()} node")
         raise E.ObservationError(name, f"observes '{rv_name}', which is {kind}; only rv nodes can be observed")
     if rv_name in ir.observations:
         raise E.ObservationError(

@@ -144,3 +144,11 @@ def test_prior_predictive_reads_the_data_nodes():
     np.testing.assert_allclose(prior.prior["mu"][0], ab[:, :1] + ab[:, 1:] * X + shift[:, group], rtol=1e-12)
     short = exmc.sample_prior_predictive(ir.set_data(x=X[:2], group=group[:2], y_obs=Y[:2]), draws=5, seed=0)
     assert short.prior_predictive["y_obs"].shape == (1, 5, 2)
+
+
+def test_only_rvs_are_observed_not_data_nor_potentials():
+    with pytest.raises(exmc.ObservationError, match="'x', which is a data node") as info:
+        Builder.new_ir().data("x", X).obs("o", "x", X)
+    assert info.value.node == "o"
+    with pytest.raises(exmc.ObservationError, match="which is a potential node"):
+        regression().potential("p", lambda ab: ab, ["ab"]).obs("o", "p", X)
