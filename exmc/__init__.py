@@ -58,10 +58,12 @@ from exmc.errors import (
     SettingsError,
     ParameterDomainError,
     ParameterError,
+    PotentialError,
     SamplingWarning,
     ShapeError,
     TraceFileError,
     TransformError,
+    UnknownDataError,
     UnknownReferenceError,
 )
 from exmc.ir import IR, Builder
@@ -153,4 +155,6 @@ __all__ = [
     "TraceFileError",
     "InitializationError",
     "SettingsError",
+    "PotentialError",
+    "UnknownDataError",
 ]

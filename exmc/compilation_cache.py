@@ -1,8 +1,8 @@
 """JAX's persistent compilation cache, on for Exmc by default (decision 51).
 
 A model's sampler is one XLA program; compiling it is most of a small model's first call.
-XLA's executables are cached on disk by JAX, keyed by the program's text (the model's data
-included, as constants), the compile options and the jaxlib version, so a later process
+XLA's executables are cached on disk by JAX, keyed by the program's text (the constants of the
+model included; its data are arguments, decision 57), the compile options and the jaxlib version, so a later process
 that builds the same model loads the executable instead of compiling it again: a notebook
 kernel restarted, a script run twice.
 

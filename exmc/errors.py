@@ -65,6 +65,15 @@ class DeterministicError(ExmcError):
     """A deterministic node's function fails on its inputs."""
 
 
+class PotentialError(ExmcError):
+    """A potential whose function fails on its inputs or returns something that does not sum
+    to one real number."""
+
+
+class UnknownDataError(UnknownReferenceError):
+    """``IR.set_data`` given a name that is no data node (nor observation) of the model."""
+
+
 class TransformError(ExmcError):
     """A transform that is unknown or does not map onto the variable's support."""
 

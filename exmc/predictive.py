@@ -15,6 +15,7 @@ the model ``fold_in(draw_key, i)``, so results do not depend on how the draws ar
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Callable
 
 import jax
@@ -22,14 +23,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from exmc import errors as E
-from exmc.compile.evaluate import resolve_params
+from exmc.compile.evaluate import data_values, resolve_params
 from exmc.compile.model import CompiledModel
 from exmc.compile.pointwise import free_values, map_draws, source
 from exmc.fingerprint import fingerprint
 from exmc.ir.analysis import Analysis
 from exmc.ir.ir import IR
 from exmc.ir.nodes import Det
-from exmc.trace import Trace
+from exmc.trace import GROUPS, Trace
 
 
 def _check_seed(seed) -> int:
@@ -53,7 +54,7 @@ def _make_sampler(ir: IR, analysis: Analysis, redraw_free: bool, seed: int) -> C
 
     def one_draw(values, chain, draw):
         key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), chain), draw)
-        values = dict(values)
+        values = {**data_values(ir, analysis, None), **values}
         out = {}
         for node in steps:
             if isinstance(node, Det):
@@ -85,6 +86,12 @@ def sample_prior_predictive(ir: IR | CompiledModel, draws: int = 500, seed: int 
     if not isinstance(draws, numbers.Integral) or isinstance(draws, bool) or draws < 1:
         raise E.SettingsError(None, f"draws must be an integer >= 1, got {draws!r}")
     seed = _check_seed(seed)
+    if analysis.potentials:  # they are no generative step: the prior drawn here ignores them
+        warnings.warn(
+            f"sample_prior_predictive: the potentials {', '.join(analysis.potentials)} are terms of the "
+            "log-density, not generative steps; the prior draws leave them out (decision 60)", UserWarning,
+            stacklevel=2,
+        )
     out_size = sum(int(np.prod(s)) for s in analysis.shapes.values())
     sampler = _make_sampler(model, analysis, redraw_free=True, seed=seed)
     result = map_draws(sampler, {}, (1, int(draws)), out_size, *_draw_indices(1, int(draws)))
@@ -100,10 +107,19 @@ def sample_prior_predictive(ir: IR | CompiledModel, draws: int = 500, seed: int 
 
 
 def sample_posterior_predictive(ir: IR | CompiledModel, trace: Trace, seed: int = 0) -> Trace:
-    """New data drawn from the model at each posterior draw of ``trace``.
+    """New data drawn from the model ``ir`` at each posterior draw of ``trace``.
 
-    Stores ``trace.posterior_predictive`` (obs name -> (chain, draw, *data shape)) and returns
-    the trace. The same seed gives the same draws.
+    ``ir`` may be the fitted model or the same model with new inputs (``ir.set_data(...)``,
+    an observation's length may change with them): its free variables take each draw's
+    values and every observed rv is drawn anew given them (decision 58).
+
+    Returns a new ``Trace``; ``trace`` is not modified. Its ``posterior_predictive`` holds
+    obs name -> (chain, draw, *data shape). Its other groups are ``trace``'s when ``ir`` is
+    the fitted model (same fingerprint); for new inputs its posterior's det nodes are
+    recomputed at them, its ``observed_data`` are ``ir``'s, and the groups that belong to
+    the fitted data (log_likelihood, prior, prior_predictive) are left out;
+    ``attrs["fitted_model_fingerprint"]`` keeps the fitted model's fingerprint.
+    The same seed gives the same draws; potentials are not drawn (they are no generative step).
     """
     if not isinstance(trace, Trace):
         raise E.ExmcError(None, f"expected an exmc.Trace, got {type(trace).__name__}")
@@ -116,12 +132,27 @@ def sample_posterior_predictive(ir: IR | CompiledModel, trace: Trace, seed: int 
         raise E.ExmcError(None, "the model has no free variables: there are no posterior draws to predict from")
     obs_names = {o.name: o for o in model.observations.values()}
     if chains_draws[0] * chains_draws[1] == 0:
-        predictive = {name: np.zeros(chains_draws + o.data.shape) for name, o in obs_names.items()}
+        result = {name: np.zeros(chains_draws + o.data.shape) for name, o in obs_names.items()}
     else:
         out_size = sum(int(np.prod(s)) for s in analysis.shapes.values())
         sampler = _make_sampler(model, analysis, redraw_free=False, seed=seed)
         result = map_draws(sampler, values, chains_draws, out_size, *_draw_indices(*chains_draws))
-        predictive = {k: v for k, v in result.items() if k in obs_names}
-    trace.posterior_predictive = predictive
-    trace.attrs["posterior_predictive_seed"] = seed
-    return trace
+    return _predictive_trace(trace, model, result, obs_names, seed)
+
+
+def _predictive_trace(trace: Trace, model: IR, result, obs_names, seed: int) -> Trace:
+    """The Trace ``sample_posterior_predictive`` returns: ``trace`` 's groups (copied dicts,
+    shared arrays) with the predictive draws; for another model (new inputs), that model's
+    det values and data instead of the fitted ones."""
+    mine = fingerprint(model)
+    fitted = trace.attrs.get("model_fingerprint")
+    groups = {g: dict(getattr(trace, g)) for g in GROUPS}
+    groups["posterior_predictive"] = {k: v for k, v in result.items() if k in obs_names}
+    attrs = {**trace.attrs, "posterior_predictive_seed": seed}
+    if fitted != mine:
+        groups["posterior"].update({k: v for k, v in result.items() if k not in obs_names})
+        groups["observed_data"] = {name: np.asarray(o.data) for name, o in obs_names.items()}
+        for stale in ("log_likelihood", "prior", "prior_predictive"):
+            groups[stale] = {}
+        attrs.update(model_fingerprint=mine, fitted_model_fingerprint=fitted)
+    return Trace(**groups, rewrites=tuple(trace.rewrites), auxiliary=dict(trace.auxiliary), attrs=attrs)

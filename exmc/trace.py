@@ -114,12 +114,17 @@ def trace_from_batches(batches: Iterable, model, attrs: Mapping[str, object] | N
 def trace_from_arrays(arrays: Mapping[str, Mapping[str, np.ndarray]], model, attrs=None) -> Trace:
     """A Trace of ``model`` from its four (chain, draw) groups (``exmc.collect``), with the
     observed data, the rewrite report, the model's fingerprint and its det nodes' names
-    (``attrs["deterministic"]``: the dashboard shows random variables by default)."""
+    (``attrs["deterministic"]``: the dashboard shows random variables by default), and the
+    potentials' names (``attrs["potentials"]``, when the model has any)."""
     from exmc.fingerprint import fingerprint
     from exmc.ir.nodes import RV
 
     source = model.source_ir.by_name
     dets = [n for n in model.value_names if n not in model.auxiliary and not isinstance(source.get(n), RV)]
+    # potentials have no values to keep; their names say the lp includes them (decision 60)
+    potentials = list(model.analysis.potentials)
+    if potentials:
+        attrs = {"potentials": potentials, **(attrs or {})}
     return Trace(
         **arrays,
         observed_data={o.name: np.asarray(o.data) for o in model.source_ir.observations.values()},

@@ -9,11 +9,14 @@
     spread = jnp.exp(tau) + 1              # a deterministic node over other nodes (jax.numpy)
     L ~ LKJCholesky(2, 2.0)                # the multivariate families too (decision 40):
     ab ~ MvNormal(mu_ab, chol=chol, shape=(85, 2))   # the second parametrization by keyword
+    keep_small += -jnp.sum(ab[:, 1] ** 4)  # a potential: sum(expr) joins the log-density
 
 A name on the right that is a node of the cell becomes a reference to that node (a node
 wins over a namespace variable of the same name); every other name, and every expression
 without a node in it (``np.zeros(3)``, ``2 * s``), is evaluated in the namespace. A node
-inside arithmetic is only allowed on a ``name = expr`` line, which defines a det node.
+inside arithmetic is only allowed on a ``name = expr`` line, which defines a det node, or on
+a ``name += expr`` line, which defines the potential ``name`` (``Builder.potential``: the sum
+of ``expr`` is added to the log-density, as Stan's ``target += expr``; decision 60).
 The rules and their reasons are DECISIONS.md's "The %%exmc notation".
 
 Errors in the text are ``MagicError`` s (``exmc.ExmcError`` subclasses) carrying the line
@@ -82,6 +85,10 @@ class MagicDeterministicError(MagicError, E.DeterministicError):
     """A ``name = expr`` line that does not define a deterministic node."""
 
 
+class MagicPotentialError(MagicError, E.PotentialError):
+    """A ``name += expr`` line that does not define a potential."""
+
+
 class MagicEvaluationError(MagicError):
     """A Python expression (of namespace values) that raised when evaluated."""
 
@@ -133,7 +140,7 @@ class _Segment:
 
 @dataclass
 class _Statement:
-    kind: str  # "~" (an rv, observed or not) or "=" (a det node)
+    kind: str  # "~" (an rv, observed or not), "=" (a det node) or "+=" (a potential)
     name: str
     row: int
     rhs: _Segment  # the distribution call, or the det expression
@@ -181,7 +188,7 @@ class _Parser:
         ir = exmc.Builder.new_ir()
         for st in statements:
             try:
-                ir = self.rv(ir, st) if st.kind == "~" else self.det(ir, st)
+                ir = self.rv(ir, st) if st.kind == "~" else self.det(ir, st, potential=st.kind == "+=")
             except MagicError:
                 raise
             except E.ExmcError as err:
@@ -239,20 +246,21 @@ class _Parser:
         first = tokens[0]
         if first.type != tokenize.NAME:
             raise self.at_token(
-                MagicSyntaxError, "expected a node name, then '~ Distribution(...)' or '= expression'", first)
+                MagicSyntaxError, "expected a node name, then '~ Distribution(...)', '= expression' or '+= expression'",
+                first)
         name = first.string
         if keyword.iskeyword(name):
             raise self.at_token(MagicSyntaxError, f"'{name}' is a Python keyword and cannot name a node", first)
-        if len(tokens) < 2 or tokens[1].string not in ("~", "="):
+        if len(tokens) < 2 or tokens[1].string not in ("~", "=", "+="):
             bad = tokens[1] if len(tokens) > 1 else first
             raise self.at_token(
-                MagicSyntaxError, f"expected '~' (a random variable) or '=' (a deterministic node) after '{name}'",
-                bad, name)
+                MagicSyntaxError, f"expected '~' (a random variable), '=' (a deterministic node) or '+=' (a potential) "
+                f"after '{name}'", bad, name)
         op, rest = tokens[1], tokens[2:]
-        if op.string == "=":
+        if op.string in ("=", "+="):
             if not rest:
-                raise self.at_token(MagicSyntaxError, "expected an expression after '='", op, name)
-            return _Statement("=", name, first.start[0], self.segment(rest, name))
+                raise self.at_token(MagicSyntaxError, f"expected an expression after '{op.string}'", op, name)
+            return _Statement(op.string, name, first.start[0], self.segment(rest, name))
         call, observed = self.split_observed(rest, op, name)
         rhs = self.segment(call, name)
         if not isinstance(rhs.tree, ast.Call):
@@ -435,16 +443,19 @@ class _Parser:
             MagicNameError, f"unknown name '{name.id}': neither a node of this model nor a variable of the namespace{hint}",
             seg, name, st.name)
 
-    def det(self, ir: exmc.IR, st: _Statement) -> exmc.IR:
-        """``name = expr``: a det node whose function is ``expr`` over the nodes it names."""
+    def det(self, ir: exmc.IR, st: _Statement, potential: bool = False) -> exmc.IR:
+        """``name = expr``: a det node whose function is ``expr`` over the nodes it names;
+        ``name += expr`` (``potential``): the potential ``name``, sum(expr) in the log-density."""
         expr = st.rhs.tree
         loads = sorted(_loads(expr), key=lambda n: (n.lineno, n.col_offset))
         deps = tuple(dict.fromkeys(n.id for n in loads if n.id in self.nodes))
         if not deps:
+            what = ("a potential is a term of the log-density computed from nodes" if potential
+                    else "a deterministic node is computed from nodes")
             raise self.at_node(
-                MagicDeterministicError,
-                f"`{st.rhs.source(expr)}` uses no node of the model; a deterministic node is computed from "
-                "nodes (plain values belong in Python, outside the cell)", st.rhs, expr, st.name)
+                MagicPotentialError if potential else MagicDeterministicError,
+                f"`{st.rhs.source(expr)}` uses no node of the model; {what} "
+                "(plain values belong in Python, outside the cell)", st.rhs, expr, st.name)
         env: dict[str, object] = {"__builtins__": builtins}
         for name in loads:
             if name.id in self.nodes or name.id in env:
@@ -462,7 +473,7 @@ class _Parser:
         tree = ast.Expression(body=ast.copy_location(ast.Lambda(args=args, body=expr), expr))
         ast.fix_missing_locations(tree)
         fn = eval(compile(tree, f"<%%exmc line {st.row + self.first_line - 1}>", "eval"), env)
-        return ir.det(st.name, fn, deps)
+        return ir.potential(st.name, fn, deps) if potential else ir.det(st.name, fn, deps)
 
 
 def _loads(expr: ast.expr) -> list[ast.Name]:

@@ -165,7 +165,7 @@ def test_posterior_predictive_of_the_conjugate_normal_model_is_the_analytic_one(
 def test_posterior_predictive_after_nuts_matches_the_analytic_predictive():
     ir = conjugate_model()
     trace = exmc.sample(ir, draws=2000, tune=1000, chains=4, seed=8, progressbar=False)
-    exmc.sample_posterior_predictive(ir, trace, seed=2)
+    trace = exmc.sample_posterior_predictive(ir, trace, seed=2)
     y = trace.posterior_predictive["y_obs"]
     ess_mu = exmc.diagnostics.ess(trace.posterior["mu"])
     n = y.shape[0] * y.shape[1]

@@ -15,7 +15,7 @@ def full_trace():
     """A real run (rewritten: theta is a det node, theta_raw auxiliary) with every group."""
     trace = exmc.sample(IR, draws=60, tune=40, chains=2, seed=3, progressbar=False)
     exmc.compute_log_likelihood(trace, IR)
-    exmc.sample_posterior_predictive(IR, trace, seed=1)
+    trace = exmc.sample_posterior_predictive(IR, trace, seed=1)
     prior = exmc.sample_prior_predictive(IR, draws=60, seed=2)
     trace.prior, trace.prior_predictive = prior.prior, prior.prior_predictive
     return trace
@@ -105,7 +105,7 @@ def test_arviz_summary_and_loo_work_on_it_and_agree_with_exmc(full_trace):
 def test_concat_by_chain_and_by_draw(full_trace):
     a, b = full_trace, exmc.sample(IR, draws=60, tune=40, chains=2, seed=4, progressbar=False)
     exmc.compute_log_likelihood(b, IR)
-    exmc.sample_posterior_predictive(IR, b, seed=1)
+    b = exmc.sample_posterior_predictive(IR, b, seed=1)
     b.prior, b.prior_predictive = a.prior, a.prior_predictive
     chains = exmc.concat(a, b, dim="chain")
     assert chains.n_chains == 4 and chains.posterior["theta"].shape == (4, 60, 8)

@@ -16,7 +16,7 @@ from exmc.compile.layout import Layout
 from exmc.dist.domain import logp_in_domain, runtime_params
 from exmc.ir.analysis import Analysis
 from exmc.ir.ir import IR
-from exmc.ir.nodes import RV, Det
+from exmc.ir.nodes import RV, Data, Det
 
 
 def bounds(node: RV, params: Mapping[str, object]):
@@ -41,14 +41,39 @@ def _as_real(value):
     return jnp.asarray(value, dtype=jnp.result_type(float))
 
 
+def model_data(ir: IR) -> dict[str, object]:
+    """The model's data by node name: every data node's value and every observation's data.
+    The sampler passes this dict to ``evaluate`` as an argument (decision 57)."""
+    return {**{n.name: n.value for n in ir.nodes if isinstance(n, Data)},
+            **{o.name: o.data for o in ir.observations.values()}}
+
+
+def data_values(ir: IR, analysis: Analysis, data: Mapping[str, object] | None) -> dict[str, object]:
+    """name -> value of every data node, from ``data`` where it has the name."""
+    data = data or {}
+    return {name: data.get(name, ir[name].value) for name in analysis.data}
+
+
+def potential_terms(ir: IR, analysis: Analysis, values: Mapping[str, object]) -> dict[str, object]:
+    """name -> sum(fn(*deps)) of every potential, as a float (decision 60)."""
+    terms = {}
+    for name in analysis.potentials:
+        node = ir[name]
+        total = jnp.sum(node.fn(*(values[d] for d in node.deps)))
+        terms[name] = _as_real(total)
+    return terms
+
+
 def make_evaluate(ir: IR, analysis: Analysis, layout: Layout):
     """Build ``evaluate(flat, data=None) -> (terms, values)``.
 
-    data : optional obs node name -> array of the same shape, replacing that observation's
-        data (traced: new data of the same shape compiles nothing new).
+    data : optional node name -> array of the same shape and dtype, replacing a data node's
+        value or an observation's data (traced: new data of the same shapes compiles nothing
+        new; the sampler always passes every one, ``model_data``).
     terms : node name -> scalar log-density contribution. A free rv's term includes its
-        transform's log-Jacobian; an observed rv's term is keyed by the Obs node's name.
-    values : rv and det name -> constrained value (observed rvs hold their data).
+        transform's log-Jacobian; an observed rv's term is keyed by the Obs node's name; a
+        potential's by its own.
+    values : rv, det and data name -> constrained value (observed rvs hold their data).
     """
     observed = ir.observations
     steps = [ir[name] for name in analysis.order]
@@ -56,7 +81,7 @@ def make_evaluate(ir: IR, analysis: Analysis, layout: Layout):
     def evaluate(flat, data=None):
         data = data or {}
         blocks = layout.unflatten(flat)
-        values: dict[str, object] = {}
+        values: dict[str, object] = data_values(ir, analysis, data)
         terms: dict[str, object] = {}
         for node in steps:
             if isinstance(node, Det):
@@ -77,6 +102,7 @@ def make_evaluate(ir: IR, analysis: Analysis, layout: Layout):
             terms[node.name] = logp_in_domain(node.dist, x, params, runtime) + jnp.sum(
                 node.transform.log_det_jacobian(y, lower, upper)
             )
+        terms.update(potential_terms(ir, analysis, values))
         return terms, values
 
     return evaluate

@@ -10,7 +10,7 @@ import numpy as np
 
 from exmc import errors as E
 from exmc._x64 import x64
-from exmc.compile.evaluate import make_evaluate
+from exmc.compile.evaluate import make_evaluate, model_data
 from exmc.compile.layout import Layout
 from exmc.ir.analysis import analyze
 from exmc.ir.ir import IR
@@ -62,6 +62,8 @@ class CompiledModel:
         transforms = {name: ir[name].transform for name in self.analysis.free}
         self.layout = Layout.build(self.analysis.free, self.analysis.shapes, transforms)
         self.evaluate = make_evaluate(ir, self.analysis, self.layout)
+        # the data, passed to the compiled sampler as arguments (decision 57)
+        self.data = model_data(ir)
 
         def logp_fn(flat, data=None):
             terms, _ = self.evaluate(flat, data)
@@ -103,6 +105,20 @@ class CompiledModel:
 
     def _reported(self, values: Mapping[str, object]) -> dict[str, object]:
         return {name: values[name] for name in self.value_names}
+
+    def structure_key(self) -> tuple:
+        """What decides the compiled sampler's program, data values excepted: the user's IR's
+        structure token (kept by ``set_data``, decision 57), what the rewrites decided (the
+        non-centering masks follow the data) and each datum's shape and dtype. Two models
+        with equal keys differ at most in their data, which the sampler takes as arguments."""
+        decided = tuple(
+            (r.pass_name, r.node, r.aux,
+             None if "centered" not in r.params
+             else (np.shape(r.params["centered"]), np.asarray(r.params["centered"]).tobytes()))
+            for r in self.rewrites
+        )
+        shapes = tuple((k, np.shape(v), str(np.asarray(v).dtype)) for k, v in self.data.items())
+        return (self.source_ir.structure, decided, shapes)
 
     # Numerics.
     def _flat(self, x) -> np.ndarray:

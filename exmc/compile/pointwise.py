@@ -16,7 +16,7 @@ import numpy as np
 
 from exmc import errors as E
 from exmc._x64 import x64
-from exmc.compile.evaluate import resolve_params
+from exmc.compile.evaluate import data_values, resolve_params
 from exmc.compile.model import CompiledModel
 from exmc.ir.analysis import Analysis, analyze
 from exmc.ir.ir import IR
@@ -73,8 +73,8 @@ def make_pointwise(ir: IR, analysis: Analysis) -> Callable:
     observed = ir.observations
     steps = [ir[name] for name in analysis.order]
 
-    def pointwise(values):
-        values = dict(values)
+    def pointwise(values):  # potentials are no likelihood: left out (decision 60)
+        values = {**data_values(ir, analysis, None), **values}
         out = {}
         for node in steps:
             if isinstance(node, Det):

@@ -2,6 +2,6 @@
 
 from exmc.ir.builder import Builder
 from exmc.ir.ir import IR
-from exmc.ir.nodes import RV, Det, Obs, Rewrite
+from exmc.ir.nodes import RV, Data, Det, Obs, Potential, Rewrite
 
-__all__ = ["IR", "Builder", "RV", "Obs", "Det", "Rewrite"]
+__all__ = ["IR", "Builder", "RV", "Obs", "Det", "Data", "Potential", "Rewrite"]

@@ -19,7 +19,7 @@ from exmc import constraints as C
 from exmc import errors as E
 from exmc._x64 import x64
 from exmc.ir.ir import IR
-from exmc.ir.nodes import RV, Det, Obs
+from exmc.ir.nodes import RV, Data, Det, Obs, Potential
 from exmc.ir.shapes import rv_shape
 
 
@@ -28,13 +28,17 @@ class Analysis:
     """Facts about a valid IR.
 
     order : rv and det names, parents before children; ties keep insertion order.
-    shapes : name -> shape, for rv and det nodes.
+    shapes : name -> shape, for rv, det and data nodes.
     free : the free (unobserved) rv names, in ``order``.
+    data : the data nodes' names (their values seed every walk over ``order``).
+    potentials : the potentials' names (evaluated once every value is known).
     """
 
     order: tuple[str, ...]
     shapes: Mapping[str, tuple[int, ...]]
     free: tuple[str, ...]
+    data: tuple[str, ...] = ()
+    potentials: tuple[str, ...] = ()
 
 
 def analyze(ir: IR) -> Analysis:
@@ -51,7 +55,12 @@ def analyze(ir: IR) -> Analysis:
                 f"(observe '{name}' with .obs) or marginalise it out",
             )
     free = tuple(n for n in order if isinstance(ir[n], RV) and n not in observed)
-    return Analysis(order=order, shapes=shapes, free=free)
+    data = tuple(n for n in order if isinstance(ir[n], Data))
+    potentials = tuple(n.name for n in ir.nodes if isinstance(n, Potential))
+    for name in potentials:
+        _check_potential(ir, ir[name], shapes)
+    return Analysis(order=tuple(n for n in order if n not in set(data)), shapes=shapes, free=free,
+                    data=data, potentials=potentials)
 
 
 def _check_references(ir: IR) -> None:
@@ -67,6 +76,10 @@ def _check_references(ir: IR) -> None:
                     node.name,
                     f"refers to '{ref}', an observation; refer to the observed rv '{target.rv}' instead",
                 )
+            if isinstance(target, Potential):
+                raise E.UnknownReferenceError(
+                    node.name, f"refers to '{ref}', a potential: a term of the log-density, it has no value"
+                )
 
 
 def _parents(ir: IR, name: str) -> tuple[str, ...]:
@@ -74,7 +87,7 @@ def _parents(ir: IR, name: str) -> tuple[str, ...]:
 
 
 def _topological_order(ir: IR) -> tuple[str, ...]:
-    names = [n.name for n in ir.nodes if not isinstance(n, Obs)]
+    names = [n.name for n in ir.nodes if not isinstance(n, (Obs, Potential))]
     position = {name: i for i, name in enumerate(names)}
     indegree = {name: len(set(_parents(ir, name))) for name in names}
     children: dict[str, list[str]] = {name: [] for name in names}
@@ -132,8 +145,11 @@ def _infer_shapes(ir: IR, order: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
     observed = ir.observations
     for name in order:
         node = ir[name]
+        if isinstance(node, Data):
+            shapes[name] = tuple(node.value.shape)
+            continue
         if isinstance(node, Det):
-            shapes[name] = _det_shape(node, shapes)
+            shapes[name] = _det_shape(node, shapes, _dtypes(ir))
             continue
         param_shapes = {
             p: shapes[v] if isinstance(v, str) else v.shape for p, v in node.params.items()
@@ -175,8 +191,13 @@ def _check_categories(node: RV, obs: Obs, param_shapes) -> None:
         )
 
 
-def _det_shape(node: Det, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, ...]:
-    inputs = [jax.ShapeDtypeStruct(shapes[d], jnp.float64) for d in node.deps]
+def _dtypes(ir: IR) -> dict[str, object]:
+    """Data nodes keep their dtype (an index stays an integer); every other value is float64."""
+    return {n.name: n.value.dtype for n in ir.nodes if isinstance(n, Data)}
+
+
+def _det_shape(node: Det, shapes: Mapping[str, tuple[int, ...]], dtypes: Mapping[str, object] = {}) -> tuple[int, ...]:
+    inputs = [jax.ShapeDtypeStruct(shapes[d], dtypes.get(d, jnp.float64)) for d in node.deps]
     described = ", ".join(f"{d} {shapes[d]}" for d in node.deps)
     try:
         with x64(True):
@@ -194,3 +215,26 @@ def _det_shape(node: Det, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, .
     if not (jnp.issubdtype(out.dtype, jnp.floating) or jnp.issubdtype(out.dtype, jnp.integer)):
         raise E.DeterministicError(node.name, f"fn must return real numbers, got dtype {out.dtype}")
     return tuple(out.shape)
+
+
+def _check_potential(ir: IR, node: Potential, shapes: Mapping[str, tuple[int, ...]]) -> None:
+    """``fn`` runs on its deps' shapes and returns one array of real numbers (summed into the
+    log-density); anything else is a ``PotentialError`` naming the potential, before sampling."""
+    dtypes = _dtypes(ir)
+    inputs = [jax.ShapeDtypeStruct(shapes[d], dtypes.get(d, jnp.float64)) for d in node.deps]
+    described = ", ".join(f"{d} {shapes[d]}" for d in node.deps)
+    try:
+        with x64(True):
+            out = jax.eval_shape(lambda *values: node.fn(*values), *inputs)
+    except Exception as err:  # noqa: BLE001 - any failure of user code is reported on the node
+        message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise E.PotentialError(
+            node.name, f"fn fails on its inputs ({described}): {type(err).__name__}: {message}"
+        ) from None
+    if not isinstance(out, jax.ShapeDtypeStruct):
+        raise E.PotentialError(
+            node.name, f"fn must return one array of real numbers to sum into the log-density, got {type(out).__name__}"
+        )
+    if not (jnp.issubdtype(out.dtype, jnp.floating) or jnp.issubdtype(out.dtype, jnp.integer)
+            or out.dtype == jnp.bool_):
+        raise E.PotentialError(node.name, f"fn must return real numbers to sum into the log-density, got dtype {out.dtype}")

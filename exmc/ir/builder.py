@@ -44,6 +44,21 @@ class Builder:
     def det(ir: IR, name: str, fn: Callable, deps: Sequence[str] | str) -> IR:
         return det(ir, name, fn, deps)
 
+    @staticmethod
+    def data(ir: IR, name: str, value, dims=None) -> IR:
+        """A named data node, referenced by name in params and det deps; ``IR.set_data``
+        replaces its value. Integer data stay integer (int64). ``dims``: names of its axes."""
+        from exmc.ir.data import data
+
+        return data(ir, name, value, dims)
+
+    @staticmethod
+    def potential(ir: IR, name: str, fn: Callable, deps: Sequence[str] | str) -> IR:
+        """``sum(fn(*deps))`` joins the log-density (PyMC's Potential); not a likelihood."""
+        from exmc.ir.potential import potential
+
+        return potential(ir, name, fn, deps)
+
 
 def _check_name(ir: IR, name: object) -> str:
     if not isinstance(name, str) or not name:
@@ -180,7 +195,7 @@ def obs(ir: IR, name: str, rv_name: str, data) -> IR:
         raise E.UnknownReferenceError(name, f"observes '{rv_name}', which is not a node of the model (add the rv first)")
     target = ir[rv_name]
     if not isinstance(target, RV):
-        kind = "a deterministic node" if isinstance(target, Det) else "an observation"
+        kind = {Det: "a deterministic node", Obs: "an observation"}.get(type(target), f"a {type(target).__name__.lower()} node")
         raise E.ObservationError(name, f"observes '{rv_name}', which is {kind}; only rv nodes can be observed")
     if rv_name in ir.observations:
         raise E.ObservationError(

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from exmc.ir.nodes import RV, Node, Obs, Rewrite, format_value
+from exmc.ir.nodes import RV, Data, Node, Obs, Potential, Rewrite, format_value
+
+
+class Structure:
+    """The token of an IR's structure (see ``IR.structure``): compared by identity. ``caches``
+    holds what is compiled for this structure whatever its data (decision 57), so it goes
+    when the last IR holding the token does."""
+
+    __slots__ = ("__weakref__", "caches")
+
+    def __init__(self):
+        self.caches: dict = {}
+
+    def __reduce__(self):
+        # a pickled or copied IR gets a fresh token: compiled functions do not travel
+        return (Structure, ())
 
 
 @dataclass(frozen=True)
@@ -16,10 +31,13 @@ class IR:
     """A model as data. Immutable: ``rv``, ``obs`` and ``det`` return a new IR.
 
     ``rewrites`` lists what rewrite passes changed (empty for a user's IR).
+    ``structure``: a token that every builder method makes anew and ``set_data`` keeps, so
+    that IRs differing only in their data share one compiled sampler (decision 57).
     """
 
     nodes: tuple[Node, ...] = ()
     rewrites: tuple[Rewrite, ...] = ()
+    structure: Structure = field(default_factory=Structure, compare=False, repr=False)
 
     # The builder methods (function forms in exmc.ir.builder).
     def rv(self, name: str, dist, params: Mapping, *, shape=None, transform=None, noncenter: bool = True) -> IR:
@@ -39,6 +57,25 @@ class IR:
         from exmc.ir import builder
 
         return builder.det(self, name, fn, deps)
+
+    def data(self, name: str, value, dims=None) -> IR:
+        """Add the data node ``name``; see ``exmc.Builder.data``."""
+        from exmc.ir.data import data
+
+        return data(self, name, value, dims)
+
+    def set_data(self, **values) -> IR:
+        """A new IR with new values for data nodes and observations, by name; see
+        ``exmc.ir.data.set_data``. This IR is unchanged."""
+        from exmc.ir.data import set_data
+
+        return set_data(self, values)
+
+    def potential(self, name: str, fn: Callable, deps: Sequence[str] | str) -> IR:
+        """Add ``sum(fn(*deps))`` to the log-density; see ``exmc.Builder.potential``."""
+        from exmc.ir.potential import potential
+
+        return potential(self, name, fn, deps)
 
     # Lookup.
     @cached_property
@@ -83,6 +120,12 @@ class IR:
                     line += f"  [auxiliary for {node.aux_for}]"
             elif isinstance(node, Obs):
                 line = f"{node.name}: observe {node.rv} = {format_value(np.asarray(node.data))}"
+            elif isinstance(node, Data):
+                value = node.value if node.value.dtype == np.float64 else node.value.astype(np.float64)
+                line = f"{node.name}: data = {format_value(value)}"
+            elif isinstance(node, Potential):
+                fn = getattr(node.fn, "__name__", "fn")
+                line = f"{node.name}: potential += sum({fn}({', '.join(node.deps)}))"
             else:
                 fn = getattr(node.fn, "__name__", "fn")
                 line = f"{node.name} = {fn}({', '.join(node.deps)})"

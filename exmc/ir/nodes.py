@@ -79,7 +79,48 @@ class Det:
         return self.deps
 
 
-Node = Union[RV, Obs, Det]
+@dataclass(frozen=True)
+class Data:
+    """A named input of the model (decision 57): ``value`` (float64, int64 or bool, read-only)
+    is referenced by name like any node, and ``IR.set_data`` replaces it. The compiled
+    sampler takes it as an argument, so new values of the same shape compile nothing.
+
+    ``dims`` is stored for named dimensions (coords); nothing else reads it here.
+    """
+
+    name: str
+    value: np.ndarray
+    dims: tuple[str, ...] | None = None
+
+    def refs(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        return ()
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Data:
+            return NotImplemented
+        return (self.name, self.dims) == (other.name, other.dims) and same_value(self.value, other.value) \
+            and self.value.dtype == other.value.dtype
+
+
+@dataclass(frozen=True)
+class Potential:
+    """A log-density term ``sum(fn(*deps))`` (PyMC's ``Potential``, NumPyro's ``factor``,
+    decision 60): it joins the joint log-density; it is no likelihood (LOO/WAIC leave it
+    out), has no value in the trace and is not drawn by predictive sampling."""
+
+    name: str
+    fn: Callable
+    deps: tuple[str, ...]
+
+    def refs(self) -> tuple[str, ...]:
+        return self.deps
+
+
+Node = Union[RV, Obs, Det, Data, Potential]
 
 
 @dataclass(frozen=True)

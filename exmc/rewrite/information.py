@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from exmc._x64 import x64
-from exmc.compile.evaluate import resolve_params
+from exmc.compile.evaluate import data_values, model_data, resolve_params
 from exmc.ir.analysis import Analysis
 from exmc.ir.ir import IR
 from exmc.ir.nodes import RV, Det
@@ -32,18 +32,20 @@ EXACT_DIAGONAL_UP_TO = 256  # elements; beyond, Hutchinson's estimator of the di
 PROBES = 16
 
 
-def _forward(ir: IR, analysis: Analysis, key, overrides: Mapping[str, object] | None = None):
+def _forward(ir: IR, analysis: Analysis, key, overrides: Mapping[str, object] | None = None, data=None):
     """Values of every node: free rvs drawn from their priors (or taken from ``overrides``),
-    observed rvs at their data, det nodes computed."""
+    observed rvs at their data, det nodes computed. ``data``: the model's data by node name
+    (``model_data``), passed as arguments so that the compiled function serves any values."""
     observed = ir.observations
     overrides = overrides or {}
-    values: dict[str, object] = {}
+    data = data or {}
+    values: dict[str, object] = data_values(ir, analysis, data)
     for i, name in enumerate(analysis.order):
         node = ir[name]
         if isinstance(node, Det):
             values[name] = node.fn(*(values[d] for d in node.deps))
         elif name in observed:
-            values[name] = jnp.asarray(observed[name].data)
+            values[name] = jnp.asarray(data.get(observed[name].name, observed[name].data))
         elif name in overrides:
             values[name] = overrides[name]
         else:
@@ -67,8 +69,8 @@ def information_ratios(ir: IR, analysis: Analysis, names: tuple[str, ...], seed:
     if not names:
         return {}
 
-    def ratios(key):
-        prior = _forward(ir, analysis, key)
+    def ratios(key, data):
+        prior = _forward(ir, analysis, key, data=data)
         free = {k: v for k, v in prior.items() if isinstance(ir[k], RV) and k not in ir.observations}
         out = {}
         for name in names:
@@ -77,7 +79,7 @@ def information_ratios(ir: IR, analysis: Analysis, names: tuple[str, ...], seed:
 
             def loglik(x, name=name):
                 # every other free rv held at its draw; det nodes and the data's densities follow x
-                values = _forward(ir, analysis, key, overrides={**free, name: x})
+                values = _forward(ir, analysis, key, overrides={**free, name: x}, data=data)
                 return _log_likelihood(ir, analysis, values)
 
             x0 = prior[name]
@@ -95,15 +97,24 @@ def information_ratios(ir: IR, analysis: Analysis, names: tuple[str, ...], seed:
             out[name] = -diagonal * prior_variance(node, resolve_params(node, prior), shape)
         return out
 
-    def all_draws(key):
-        return jax.vmap(lambda i: ratios(jax.random.fold_in(key, i)))(jnp.arange(PRIOR_DRAWS))
+    def all_draws(key, data):
+        return jax.vmap(lambda i: ratios(jax.random.fold_in(key, i), data))(jnp.arange(PRIOR_DRAWS))
 
+    data = model_data(ir)
     with x64(True):
         key = jax.random.key(seed)
-        # Run once: XLA's cheapest optimisation level compiles it faster than it loses running.
-        compiled = jax.jit(all_draws).lower(key).compile({"xla_backend_optimization_level": 0})
-        draws = compiled(key)
+        # The data are arguments: the same model after set_data (same shapes) reuses the
+        # compiled function (decision 57), kept as long as the model's structure token lives.
+        shapes = tuple((k, np.shape(v), str(np.asarray(v).dtype)) for k, v in data.items())
+        cache = ir.structure.caches.setdefault("information_ratios", {})
+        compiled = cache.get((names, seed, shapes))
+        if compiled is None:
+            # Run once: XLA's cheapest optimisation level compiles it faster than it loses running.
+            compiled = jax.jit(all_draws).lower(key, data).compile({"xla_backend_optimization_level": 0})
+            cache[names, seed, shapes] = compiled
+        draws = compiled(key, data)
     return {name: _median(np.asarray(r)) for name, r in draws.items()}
+
 
 
 def prior_variance(node: RV, params, shape):

@@ -64,7 +64,7 @@ def noncenter(ir: IR, mode: str = "auto") -> IR:
         node = ir[ref]
         if isinstance(node, RV):
             return ref not in observed
-        return any(depends_on_free_rv(dep, seen) for dep in node.deps)
+        return any(depends_on_free_rv(dep, seen) for dep in node.deps)  # a data node has none
 
     def eligible(node: Node) -> bool:
         if not isinstance(node, RV) or node.dist not in (Normal, MvNormal):

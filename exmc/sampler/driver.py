@@ -12,6 +12,7 @@ at most a quarter of a batch's time (decision 71).
 from __future__ import annotations
 
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
@@ -93,32 +94,58 @@ class _Kernels:
 
     The chunk is compiled ahead of time, here, with shapes from ``eval_shape``: the first
     timed chunk then measures sampling, not compilation, and sizes the next one right.
+    The model's data (``model.data``) are the chunk's last argument, not constants in it,
+    so a model that differs only in its data values runs the same executable (decision 57).
     """
 
     def __init__(self, model: CompiledModel, max_treedepth: int, metric: str):
         dim = model.dim
         self.length = _buffer_length(dim)
-        logp_and_grad = jax.value_and_grad(model.logp_fn)
+        value_and_grad = jax.value_and_grad(model.logp_fn)
         self.kind, rank = resolve(metric, dim)
-        chunk = jax.jit(make_chunk(logp_and_grad, dim, self.length, max_treedepth, self.kind, rank))
+        kind, length = self.kind, self.length
+
+        def run(seed, carry, n, schedule, target, data):
+            step = make_chunk(lambda q: value_and_grad(q, data), dim, length, max_treedepth, kind, rank)
+            return step(seed, carry, n, schedule, target)
+
         with x64(True):
+            data_spec = {k: jax.ShapeDtypeStruct(np.shape(v), np.asarray(v).dtype) for k, v in model.data.items()}
             seed = jax.ShapeDtypeStruct((), jnp.uint64)
-            carry = jax.eval_shape(make_init(logp_and_grad, self.kind, rank), jax.ShapeDtypeStruct((dim,), jnp.float64))
+            carry = jax.eval_shape(
+                lambda q0, data: make_init(lambda q: value_and_grad(q, data), self.kind, rank)(q0),
+                jax.ShapeDtypeStruct((dim,), jnp.float64), data_spec,
+            )
             self.carry_template = carry
-            self.chunk = chunk.lower(
+            self.chunk = jax.jit(run).lower(
                 seed, carry, jax.ShapeDtypeStruct((), jnp.int32),
                 jax.ShapeDtypeStruct((adapt.MAX_WINDOWS,), jnp.int32), jax.ShapeDtypeStruct((), jnp.float64),
+                data_spec,
             ).compile()
+
         # chains x (length, dim) -> name -> (chains, length, *shape); stacked inside, so that
         # nothing outside the model's own functions compiles per number of chains
-        per_draw = jax.vmap(jax.vmap(lambda q: model._reported(model.evaluate(q)[1])))
-        self.values = jax.jit(lambda qs: per_draw(jnp.stack(qs)))
+        def values(qs, data):
+            one = jax.vmap(jax.vmap(lambda q: model._reported(model.evaluate(q, data)[1])))
+            return one(jnp.stack(qs))
+
+        self.values = jax.jit(values)
+
+
+# Kernels shared by models that differ only in their data (CompiledModel.structure_key):
+# weak, so that they live as long as some model holds them (each model holds its own).
+_shared: "weakref.WeakValueDictionary[tuple, _Kernels]" = weakref.WeakValueDictionary()
 
 
 def kernels(model: CompiledModel, max_treedepth: int, metric: str = "stan") -> _Kernels:
     cache = model.__dict__.setdefault("_kernels", {})
     if (max_treedepth, metric) not in cache:
-        cache[max_treedepth, metric] = _Kernels(model, max_treedepth, metric)
+        key = (model.structure_key(), max_treedepth, metric)
+        shared = _shared.get(key)
+        if shared is None:
+            shared = _Kernels(model, max_treedepth, metric)
+            _shared[key] = shared
+        cache[max_treedepth, metric] = shared
     return cache[max_treedepth, metric]
 
 
@@ -144,6 +171,7 @@ def run_chains(
         tune, chains, seed = resume.tune, resume.chains, resume.seed
         target_accept, max_treedepth, metric = resume.target_accept, resume.max_treedepth, resume.metric
     k = kernels(model, max_treedepth, metric)
+    data = model.data  # this model's values, for the shared executable (decision 57)
     # Ctrl-C under exmc.sample only asks to stop (interrupt.Guard): after a compilation,
     # before each chain's start and before each chunk, nothing more is compiled or run
     if interrupt.stopping():
@@ -163,7 +191,7 @@ def run_chains(
         def logp_and_grad(flat):
             with x64(True):
                 fresh = fresh_carry(k.carry_template, flat)
-                carries["last"] = k.chunk(chain_seeds[c], fresh, np.int32(0), schedule, target)[0]
+                carries["last"] = k.chunk(chain_seeds[c], fresh, np.int32(0), schedule, target, data)[0]
                 return float(carries["last"].state.logp), np.asarray(carries["last"].state.grad)
 
         model.initial_point(seed, init_values, chain=c, logp_and_grad=logp_and_grad)
@@ -181,7 +209,7 @@ def run_chains(
 
     def advance(c: int, n: int):
         with x64(True):
-            carry, out = k.chunk(chain_seeds[c], carries[c], np.int32(n), schedule, target)
+            carry, out = k.chunk(chain_seeds[c], carries[c], np.int32(n), schedule, target, data)
             jax.block_until_ready(out)
             return carry, out
 
@@ -204,7 +232,7 @@ def run_chains(
             elapsed = time.perf_counter() - started
             carries = [r[0] for r in results]
             with x64(True):
-                values = k.values(tuple(r[1]["q"] for r in results))
+                values = k.values(tuple(r[1]["q"] for r in results), data)
             warm = done < tune
             # Slice on the host (slicing device arrays by a varying n would compile each n) and
             # copy: a batch owns exactly its n draws, never a view that would keep the chunk's

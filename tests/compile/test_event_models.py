@@ -105,7 +105,7 @@ def test_multinomial_and_categorical_pointwise_and_posterior_predictive():
     with warnings.catch_warnings():  # 60 draws: Pareto k is noisy; the count is what is tested
         warnings.simplefilter("ignore", exmc.ModelComparisonWarning)
         assert exmc.loo(trace, ir, var_name="y_obs").n_data_points == 4
-    exmc.sample_posterior_predictive(ir, trace, seed=0)
+    trace = exmc.sample_posterior_predictive(ir, trace, seed=0)
     new = trace.posterior_predictive["y_obs"]
     assert new.shape == (2, 60, 4, 3) and np.all(new.sum(-1) == 10.0)
     assert set(np.unique(trace.posterior_predictive["c_obs"])) <= {0.0, 1.0, 2.0}

@@ -303,6 +303,8 @@ ERRORS = [
     ("y ~ Normal(0, 1, noncenter='no')", N.MagicParameterError, "y", 2, 28, "True or False"),
     ("y ~ Normal(1 / 0, 1)", N.MagicEvaluationError, "y", 2, 12, "ZeroDivisionError"),
     ("c = 2 * 3", N.MagicDeterministicError, "c", 2, 5, "uses no node"),
+    ("c += 2 * 3", N.MagicPotentialError, "c", 2, 6, "a potential is a term of the log-density"),
+    ("c +=", N.MagicSyntaxError, "c", 2, 3, "expected an expression after '+='"),
     # positions on continued and indented lines
     ("mu ~ Normal(0,\n            sigmaa)", N.MagicNameError, "mu", 3, 13, "unknown name 'sigmaa'"),
     ("  # comment\n\n    y ~ Normall(0, 1)", N.MagicDistributionError, "y", 4, 9, "unknown distribution"),
@@ -323,7 +325,37 @@ def test_errors_in_the_text_name_the_line_and_column(ip, body, cls, node, line, 
     assert shown == "    " + err.line and caret.index("^") == 4 + col - 1
 
 
+POTENTIAL = """\
+mu ~ Normal(0, 5)
+sigma ~ HalfNormal(2)
+x ~ Normal(mu, sigma) observed=x_data
+pen += -(mu - 1.0) ** 2 * sigma * weights
+"""
+
+
+def test_a_potential_line_compiles_to_the_builders_log_density(ip):
+    ip.user_ns.update(x_data=np.array([2.1, 1.8, 2.5]), weights=np.array([1.0, 2.0]))
+    ir = define(ip, POTENTIAL)
+    assert isinstance(ir["pen"], exmc.ir.nodes.Potential) and ir["pen"].deps == ("mu", "sigma")
+    weights = np.array([1.0, 2.0])
+    expected = (Builder.new_ir().rv("mu", exmc.Normal, {"mu": 0.0, "sigma": 5.0})
+                .rv("sigma", exmc.HalfNormal, {"sigma": 2.0})
+                .rv("x", exmc.Normal, {"mu": "mu", "sigma": "sigma"}).obs("x_obs", "x", np.array([2.1, 1.8, 2.5]))
+                .potential("pen", lambda mu, sigma: -(mu - 1.0) ** 2 * sigma * weights, ["mu", "sigma"]))
+    ours, theirs = exmc.compile_model(ir), exmc.compile_model(expected)
+    for point in np.random.default_rng(0).normal(size=(5, 2)):
+        assert ours.logp(point) == pytest.approx(theirs.logp(point), rel=1e-12)
+    assert ours.logp_terms(np.zeros(2))["pen"] == pytest.approx(-3.0, rel=1e-12)
+
+
+def test_a_failing_potential_names_its_line(ip):
+    err = error_of(ip, "mu ~ Normal(0, 5)\npen += mu[3]")
+    assert isinstance(err, exmc.PotentialError) and err.node == "pen"
+    assert "in %%exmc line 3: pen += mu[3]" in "\n".join(err.__notes__)
+
+
 def test_error_classes_are_the_exmc_errors_of_the_same_kind():
+    assert issubclass(N.MagicPotentialError, exmc.PotentialError)
     assert issubclass(N.MagicNameError, exmc.UnknownReferenceError)
     assert issubclass(N.MagicDistributionError, exmc.DistributionError)
     assert issubclass(N.MagicParameterError, exmc.ParameterError)
