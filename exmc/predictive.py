@@ -25,6 +25,7 @@ from exmc import errors as E
 from exmc.compile.evaluate import resolve_params
 from exmc.compile.model import CompiledModel
 from exmc.compile.pointwise import free_values, map_draws, source
+from exmc.dims import trace_labels
 from exmc.fingerprint import fingerprint
 from exmc.ir.analysis import Analysis
 from exmc.ir.ir import IR
@@ -96,6 +97,7 @@ def sample_prior_predictive(ir: IR | CompiledModel, draws: int = 500, seed: int 
         prior={k: v for k, v in result.items() if k not in obs_names},
         prior_predictive={k: v for k, v in result.items() if k in obs_names},
         attrs={"prior_draws": int(draws), "prior_seed": seed, "model_fingerprint": fingerprint(model)},
+        **dict(zip(("dims", "coords"), trace_labels(model, analysis.shapes))),
     )
 
 

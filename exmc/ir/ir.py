@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable, Mapping, Sequence
 
@@ -16,17 +16,20 @@ class IR:
     """A model as data. Immutable: ``rv``, ``obs`` and ``det`` return a new IR.
 
     ``rewrites`` lists what rewrite passes changed (empty for a user's IR).
+    ``coords``: dimension name -> labels, for the nodes' ``dims`` (``exmc.dims``).
     """
 
     nodes: tuple[Node, ...] = ()
     rewrites: tuple[Rewrite, ...] = ()
+    coords: Mapping[str, tuple] = field(default_factory=dict)
 
     # The builder methods (function forms in exmc.ir.builder).
-    def rv(self, name: str, dist, params: Mapping, *, shape=None, transform=None, noncenter: bool = True) -> IR:
+    def rv(self, name: str, dist, params: Mapping, *, shape=None, transform=None, noncenter: bool = True,
+           dims=None) -> IR:
         """Add ``name ~ dist(**params)``; see ``exmc.Builder.rv``."""
         from exmc.ir import builder
 
-        return builder.rv(self, name, dist, params, shape=shape, transform=transform, noncenter=noncenter)
+        return builder.rv(self, name, dist, params, shape=shape, transform=transform, noncenter=noncenter, dims=dims)
 
     def obs(self, name: str, rv_name: str, data) -> IR:
         """Observe ``rv_name`` with ``data``; see ``exmc.Builder.obs``."""
@@ -34,11 +37,11 @@ class IR:
 
         return builder.obs(self, name, rv_name, data)
 
-    def det(self, name: str, fn: Callable, deps: Sequence[str] | str) -> IR:
+    def det(self, name: str, fn: Callable, deps: Sequence[str] | str, *, dims=None) -> IR:
         """Add ``name = fn(*deps)``; see ``exmc.Builder.det``."""
         from exmc.ir import builder
 
-        return builder.det(self, name, fn, deps)
+        return builder.det(self, name, fn, deps, dims=dims)
 
     # Lookup.
     @cached_property
@@ -68,7 +71,7 @@ class IR:
         return tuple(n.name for n in self.nodes if isinstance(n, RV) and n.name not in self.observations)
 
     def replace(self, nodes: tuple[Node, ...], rewrites: tuple[Rewrite, ...] = ()) -> IR:
-        return IR(nodes=nodes, rewrites=self.rewrites + rewrites)
+        return IR(nodes=nodes, rewrites=self.rewrites + rewrites, coords=self.coords)
 
     def describe(self) -> str:
         """One line a node, in tilde notation."""
@@ -79,6 +82,8 @@ class IR:
                 line = f"{node.name} ~ {node.dist.__name__}({args})"
                 if node.shape is not None:
                     line += f"  shape={node.shape}"
+                if node.dims is not None:
+                    line += f"  dims={node.dims}"
                 if node.aux_for is not None:
                     line += f"  [auxiliary for {node.aux_for}]"
             elif isinstance(node, Obs):
