@@ -161,13 +161,17 @@ def _verify(path: str) -> bool:
     return True
 
 
-def _image(meta: dict[str, str], contents: Mapping[str, Mapping[str, np.ndarray]],
-           named: Mapping[str, tuple[str, ...]] | None = None, labels: Mapping[str, tuple] | None = None) -> io.BytesIO:
+def _image(meta: dict[str, str], contents: Mapping[str, Mapping[str, np.ndarray]]) -> io.BytesIO:
     """The netCDF file, built in memory. Not written by HDF5 to disk: when a write fails
     (a full disk), h5py's close crashes the process (a segmentation fault, seen with h5py
     3.16 and HDF5 2.0), which would lose the trace being saved; plain writes fail cleanly."""
     import xarray as xr
 
+    from exmc.dims import fitting_dims
+
+    # named dimensions (decision 61), for the arrays that fit them
+    labels = {k: tuple(v) for k, v in json.loads(meta.get("exmc_coords", "{}")).items()}
+    named = fitting_dims(Trace({}, {}, dims=json.loads(meta.get("exmc_dims", "{}")), coords=labels), contents)
     image = io.BytesIO()
     xr.Dataset(attrs=meta).to_netcdf(image, mode="w", engine="h5netcdf")
     for group, arrays in contents.items():
@@ -178,7 +182,7 @@ def _image(meta: dict[str, str], contents: Mapping[str, Mapping[str, np.ndarray]
             first = next(iter(values.values()))
             coords = {"chain": np.arange(first.shape[0]), "draw": np.arange(first.shape[1])}
         # the named dimensions' labels as coordinates (so ArviZ reading the file sees them too)
-        coords.update({d: np.asarray(labels[d]) for k in values if k in (named or {}) for d in named[k]})
+        coords.update({d: np.asarray(labels[d]) for k in values if k in named for d in named[k]})
         # HDF5's Fletcher-32 filter on every chunked (non-empty, non-scalar) array
         encoding = {k: {"fletcher32": True} for k, v in values.items() if v.ndim and v.size}
         xr.Dataset(data_vars, coords=coords).to_netcdf(
@@ -187,11 +191,10 @@ def _image(meta: dict[str, str], contents: Mapping[str, Mapping[str, np.ndarray]
     return image
 
 
-def _write(path: str, meta: dict[str, str], contents: Mapping[str, Mapping[str, np.ndarray]],
-           named=None, labels=None) -> None:
+def _write(path: str, meta: dict[str, str], contents: Mapping[str, Mapping[str, np.ndarray]]) -> None:
     """The file's image, then the trailer (MAGIC and the SHA-256 of every byte before it;
     HDF5, h5py and ArviZ ignore bytes past the end of HDF5's data), flushed to disk."""
-    image = _image(meta, contents, named, labels)
+    image = _image(meta, contents)
     with image.getbuffer() as view, open(path, "wb") as f:
         f.write(view)
         f.write(MAGIC + hashlib.sha256(view).digest())
@@ -249,9 +252,6 @@ def save(trace: Trace, path) -> None:
         "exmc_dims": json.dumps({k: list(v) for k, v in trace.dims.items()}),
         "exmc_coords": json.dumps({k: list(v) for k, v in trace.coords.items()}),
     }
-    from exmc.dims import fitting_dims
-
-    named = fitting_dims(trace, contents)
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise E.TraceFileError(path, "is a folder; give a file name")
@@ -261,7 +261,7 @@ def save(trace: Trace, path) -> None:
     except OSError as err:
         raise E.TraceFileError(path, f"cannot write in {folder!r}: {err.strerror or err}") from None
     try:
-        _write(temporary, meta, contents, named, trace.coords)
+        _write(temporary, meta, contents)
         os.chmod(temporary, _file_mode(path))
         os.replace(temporary, path)
     except BaseException as err:
