@@ -65,11 +65,9 @@ def _log_tail_and_body(nu, t):
     """(log P(T > |t|), log P(T < |t|)) for a standard Student-t: the tail is
     I_w(nu / 2, 1 / 2) / 2 (at most 1/2), the body its complement."""
     w, one_minus_w = _beta_arguments(nu, t)
-    log_i, log_one_minus_i = log_betainc_pair(0.5 * nu, 0.5, w, one_minus_w)
-    log_tail = log_i - _LOG_2
-    # 1 - I/2 = (1 + (1 - I)) / 2: from log(1 - I), accurate where I is near 1 (t near 0)
-    log_body = jnp.log1p(jnp.exp(log_one_minus_i)) - _LOG_2
-    return log_tail, log_body
+    log_tail = log_betainc_pair(0.5 * nu, 0.5, w, one_minus_w)[0] - _LOG_2
+    # the tail is at most 1/2, so log1p(-tail) keeps every digit of the body
+    return log_tail, jnp.log1p(-jnp.exp(log_tail))
 
 
 class Cauchy(Distribution):
