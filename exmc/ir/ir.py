@@ -91,6 +91,8 @@ class IR:
             else:
                 fn = getattr(node.fn, "__name__", "fn")
                 line = f"{node.name} = {fn}({', '.join(node.deps)})"
+                if node.dims is not None:
+                    line += f"  dims={node.dims}"
                 if node.origin is not None:
                     line += f"  [{node.origin}]"
             lines.append(line)
