@@ -53,6 +53,12 @@ class ShapeError(ExmcError):
     """Shapes that do not broadcast, or a value of the wrong shape."""
 
 
+class DimsError(ShapeError):
+    """Named dimensions that are malformed or do not fit: dims that are not names, coords
+    that are not distinct labels, a shape with another number of axes than its dims, or an
+    axis whose length is not its coords' (``exmc.dims``)."""
+
+
 class DataError(ExmcError):
     """Observed data that is not finite or lies outside the distribution's support."""
 

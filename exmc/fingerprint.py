@@ -8,7 +8,8 @@ The digest is built from a canonical byte stream, never from ``id()`` or Python'
 ``hash()``, so the same model gives the same fingerprint in every process (on one Python
 version: a det node's function counts by its bytecode, constants and captured values, and
 bytecode changes between Python versions). What enters, node by node in order: the node's
-kind and every field; distributions and transforms by module and qualified name; constants
+kind and every field but labels (a node's ``dims``; the model's ``coords`` are not nodes:
+named dimensions rename axes, they do not change the model, decision 61); distributions and transforms by module and qualified name; constants
 and data by dtype, shape and bytes; functions by bytecode, constants, the names they use,
 default arguments and the values their closures capture (not where they were defined).
 """
@@ -81,6 +82,8 @@ def _feed(digest, value, depth: int, seen: set) -> None:
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         _tag(digest, "record", _name_of(type(value)).encode())
         for f in dataclasses.fields(value):
+            if not f.metadata.get("fingerprint", True):  # labels only (dims): not the model
+                continue
             _feed(digest, f.name, depth + 1, seen)
             _feed(digest, getattr(value, f.name), depth + 1, seen)
     elif isinstance(value, types.ModuleType):

@@ -26,6 +26,7 @@ from exmc import errors as E
 from exmc.compile.evaluate import data_values, resolve_params
 from exmc.compile.model import CompiledModel
 from exmc.compile.pointwise import free_values, map_draws, source
+from exmc.dims import trace_labels
 from exmc.fingerprint import fingerprint
 from exmc.ir.analysis import Analysis
 from exmc.ir.ir import IR
@@ -103,6 +104,7 @@ def sample_prior_predictive(ir: IR | CompiledModel, draws: int = 500, seed: int 
         prior={k: v for k, v in result.items() if k not in obs_names},
         prior_predictive={k: v for k, v in result.items() if k in obs_names},
         attrs={"prior_draws": int(draws), "prior_seed": seed, "model_fingerprint": fingerprint(model)},
+        **dict(zip(("dims", "coords"), trace_labels(model, analysis.shapes))),
     )
 
 
@@ -137,13 +139,14 @@ def sample_posterior_predictive(ir: IR | CompiledModel, trace: Trace, seed: int 
         out_size = sum(int(np.prod(s)) for s in analysis.shapes.values())
         sampler = _make_sampler(model, analysis, redraw_free=False, seed=seed)
         result = map_draws(sampler, values, chains_draws, out_size, *_draw_indices(*chains_draws))
-    return _predictive_trace(trace, model, result, obs_names, seed)
+    return _predictive_trace(trace, model, result, obs_names, seed, trace_labels(model, analysis.shapes))
 
 
-def _predictive_trace(trace: Trace, model: IR, result, obs_names, seed: int) -> Trace:
+def _predictive_trace(trace: Trace, model: IR, result, obs_names, seed: int, labels) -> Trace:
     """The Trace ``sample_posterior_predictive`` returns: ``trace`` 's groups (copied dicts,
     shared arrays) with the predictive draws; for another model (new inputs), that model's
-    det values and data instead of the fitted ones."""
+    det values and data instead of the fitted ones. ``labels``: the predicting model's
+    (dims, coords), which name the new rows."""
     mine = fingerprint(model)
     fitted = trace.attrs.get("model_fingerprint")
     groups = {g: dict(getattr(trace, g)) for g in GROUPS}
@@ -155,4 +158,6 @@ def _predictive_trace(trace: Trace, model: IR, result, obs_names, seed: int) -> 
         for stale in ("log_likelihood", "prior", "prior_predictive"):
             groups[stale] = {}
         attrs.update(model_fingerprint=mine, fitted_model_fingerprint=fitted)
-    return Trace(**groups, rewrites=tuple(trace.rewrites), auxiliary=dict(trace.auxiliary), attrs=attrs)
+    dims, coords = labels
+    return Trace(**groups, rewrites=tuple(trace.rewrites), auxiliary=dict(trace.auxiliary), attrs=attrs,
+                 dims=dims, coords=coords)

@@ -48,6 +48,9 @@ class Trace:
     rewrites : what the rewrite passes changed.
     auxiliary : auxiliary variable -> the user's node it stands in for.
     attrs : the sampler's settings and other plain facts (JSON-serialisable values).
+    dims : variable -> the names of its axes past (chain, draw), for the variables of any
+        group that have named dimensions (``exmc.dims``; observations by the Obs node's name).
+    coords : every dimension in ``dims`` -> its labels (0..n-1 where the model gave none).
     """
 
     posterior: dict[str, np.ndarray]
@@ -62,6 +65,8 @@ class Trace:
     prior: dict[str, np.ndarray] = field(default_factory=dict)
     prior_predictive: dict[str, np.ndarray] = field(default_factory=dict)
     posterior_predictive: dict[str, np.ndarray] = field(default_factory=dict)
+    dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    coords: dict[str, tuple] = field(default_factory=dict)
 
     def _shape(self) -> tuple[int, int]:
         for group in ("sample_stats", "posterior", "prior"):
@@ -116,10 +121,12 @@ def trace_from_arrays(arrays: Mapping[str, Mapping[str, np.ndarray]], model, att
     observed data, the rewrite report, the model's fingerprint and its det nodes' names
     (``attrs["deterministic"]``: the dashboard shows random variables by default), and the
     potentials' names (``attrs["potentials"]``, when the model has any)."""
+    from exmc.dims import trace_labels
     from exmc.fingerprint import fingerprint
     from exmc.ir.nodes import RV
 
     source = model.source_ir.by_name
+    dims, coords = trace_labels(model.source_ir, model.analysis.shapes)
     dets = [n for n in model.value_names if n not in model.auxiliary and not isinstance(source.get(n), RV)]
     # potentials have no values to keep; their names say the lp includes them (decision 60)
     potentials = list(model.analysis.potentials)
@@ -131,6 +138,8 @@ def trace_from_arrays(arrays: Mapping[str, Mapping[str, np.ndarray]], model, att
         rewrites=model.rewrites,
         auxiliary=model.auxiliary,
         attrs={"deterministic": dets, **(attrs or {}), "model_fingerprint": fingerprint(model.source_ir)},
+        dims=dims,
+        coords=coords,
     )
 
 
@@ -139,7 +148,8 @@ def concat(a: Trace, b: Trace, dim: str = "chain") -> Trace:
     draw counts), ``dim="draw"`` appends b's draws to a's (equal chain counts; e.g. a run
     continued with ``resume``). Every (chain, draw) group present in either trace must be in
     both; the models' fingerprints (``attrs["model_fingerprint"]``, when both traces have
-    one: ``exmc.fingerprint``), observed data, rewrites and auxiliary variables must agree. Attributes that differ
+    one: ``exmc.fingerprint``), observed data, named dimensions (dims and coords), rewrites and
+    auxiliary variables must agree. Attributes that differ
     (e.g. the seed) become the list [a's, b's]."""
     if not isinstance(a, Trace) or not isinstance(b, Trace):
         raise E.ExmcError(None, f"concat expects two exmc.Trace, got {type(a).__name__} and {type(b).__name__}")
@@ -156,6 +166,11 @@ def concat(a: Trace, b: Trace, dim: str = "chain") -> Trace:
         np.array_equal(a.observed_data[k], b.observed_data[k]) for k in a.observed_data
     ):
         raise E.ExmcError(None, "concat: the traces observe different data: they come from different models")
+    if a.dims != b.dims or a.coords != b.coords:  # decision 61: one label an element, or none
+        raise E.ExmcError(
+            None, "concat: the traces name their dimensions differently (trace.dims / trace.coords differ); "
+            "relabel one so that both agree"
+        )
     if tuple(a.rewrites) != tuple(b.rewrites) or a.auxiliary != b.auxiliary:
         raise E.ExmcError(None, "concat: the traces' models were rewritten differently (see trace.rewrites)")
     for group in DRAW_GROUPS:
@@ -177,6 +192,8 @@ def concat(a: Trace, b: Trace, dim: str = "chain") -> Trace:
         rewrites=tuple(a.rewrites),
         auxiliary=dict(a.auxiliary),
         attrs=attrs,
+        dims=dict(a.dims),
+        coords=dict(a.coords),
     )
 
 

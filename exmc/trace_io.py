@@ -1,7 +1,8 @@
 """The Trace outside Exmc: ArviZ's InferenceData, and a netCDF file that round-trips exactly.
 
 The file is netCDF-4 (HDF5, written by xarray with h5netcdf) laid out as ArviZ's InferenceData
-files are: one group per Trace group, dimensions ``chain``, ``draw`` and ``{name}_dim_{i}``,
+files are: one group per Trace group, dimensions ``chain``, ``draw`` and the variable's named
+dimensions with their labels as coordinates (``trace.dims``, ``trace.coords``) or ``{name}_dim_{i}``,
 sampler statistics under ArviZ's names. So ``arviz.from_netcdf(path)`` reads it too. What
 InferenceData has no place for (the rewrite report, which variables are auxiliary, the
 settings, the variables' order) is JSON in the root group's attributes. Every array keeps its
@@ -59,6 +60,8 @@ def to_arviz(trace: Trace, *, auxiliary: bool = False):
         import arviz as az
     except ImportError:  # pragma: no cover - arviz is a test dependency
         raise E.ExmcError(None, "trace.to_arviz() needs ArviZ: pip install arviz") from None
+    from exmc.dims import fitting_dims
+
     groups = {}
     for group in GROUPS:
         values = getattr(trace, group)
@@ -66,12 +69,19 @@ def to_arviz(trace: Trace, *, auxiliary: bool = False):
             values = {k: v for k, v in values.items() if k not in trace.auxiliary}
         if values:
             groups[group] = _renamed(group, values, ARVIZ_STATS)
+    # named dimensions (decision 61): the trace's dims and coords, where the arrays fit them
+    dims = fitting_dims(trace, groups)
+    used = {d for named in dims.values() for d in named}
+    coords = {d: list(trace.coords[d]) for d in used}
     # from_dict needs a posterior or a prior to size chains and draws from
-    return az.from_dict(**groups, save_warmup=True, attrs={"created_by": "exmc"})
+    return az.from_dict(**groups, save_warmup=True, attrs={"created_by": "exmc"},
+                        dims={k: list(v) for k, v in dims.items()} or None, coords=coords or None)
 
 
-def _dims(name: str, array: np.ndarray, group: str) -> tuple[str, ...]:
+def _dims(name: str, array: np.ndarray, group: str, named: Mapping[str, tuple[str, ...]] | None = None) -> tuple[str, ...]:
     lead = () if group == "observed_data" else ("chain", "draw")
+    if named and name in named:
+        return lead + tuple(named[name])
     return lead + tuple(f"{name}_dim_{i}" for i in range(array.ndim - len(lead)))
 
 
@@ -157,15 +167,22 @@ def _image(meta: dict[str, str], contents: Mapping[str, Mapping[str, np.ndarray]
     3.16 and HDF5 2.0), which would lose the trace being saved; plain writes fail cleanly."""
     import xarray as xr
 
+    from exmc.dims import fitting_dims
+
+    # named dimensions (decision 61), for the arrays that fit them
+    labels = {k: tuple(v) for k, v in json.loads(meta.get("exmc_coords", "{}")).items()}
+    named = fitting_dims(Trace({}, {}, dims=json.loads(meta.get("exmc_dims", "{}")), coords=labels), contents)
     image = io.BytesIO()
     xr.Dataset(attrs=meta).to_netcdf(image, mode="w", engine="h5netcdf")
     for group, arrays in contents.items():
         values = _renamed(group, arrays, ARVIZ_STATS)
-        data_vars = {k: (_dims(k, v, group), v) for k, v in values.items()}
+        data_vars = {k: (_dims(k, v, group, named), v) for k, v in values.items()}
         coords = {}
         if group in DRAW_GROUPS:
             first = next(iter(values.values()))
             coords = {"chain": np.arange(first.shape[0]), "draw": np.arange(first.shape[1])}
+        # the named dimensions' labels as coordinates (so ArviZ reading the file sees them too)
+        coords.update({d: np.asarray(labels[d]) for k in values if k in named for d in named[k]})
         # HDF5's Fletcher-32 filter on every chunked (non-empty, non-scalar) array
         encoding = {k: {"fletcher32": True} for k, v in values.items() if v.ndim and v.size}
         xr.Dataset(data_vars, coords=coords).to_netcdf(
@@ -232,6 +249,8 @@ def save(trace: Trace, path) -> None:
         "exmc_rewrites": _rewrites_to_json(trace.rewrites),
         "exmc_auxiliary": json.dumps(trace.auxiliary),
         "exmc_attrs": attrs_json,
+        "exmc_dims": json.dumps({k: list(v) for k, v in trace.dims.items()}),
+        "exmc_coords": json.dumps({k: list(v) for k, v in trace.coords.items()}),
     }
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
@@ -315,4 +334,7 @@ def _load(path: str) -> Trace:
         rewrites=_rewrites_from_json(meta["exmc_rewrites"]),
         auxiliary=json.loads(meta["exmc_auxiliary"]),
         attrs=json.loads(meta["exmc_attrs"]),
+        # files written before named dimensions (decision 61) have neither
+        dims={k: tuple(v) for k, v in json.loads(meta.get("exmc_dims", "{}")).items()},
+        coords={k: tuple(v) for k, v in json.loads(meta.get("exmc_coords", "{}")).items()},
     )

@@ -22,6 +22,7 @@ from ipywidgets import widget_serialization
 
 import exmc
 from exmc import errors as E
+from exmc.dims import variable_axes
 from exmc_widgets import palette
 from exmc_widgets.display import Display
 from exmc_widgets.live import Coordinator, SamplerRun
@@ -98,10 +99,11 @@ class Dashboard(anywidget.AnyWidget):
     pair = traitlets.List(traitlets.Unicode()).tag(sync=True)  # the pair plot's element labels
 
     def __init__(self, store: DrawStore, tune: int, pair, attrs: Mapping[str, object], model=None,
-                 available: Mapping[str, tuple[tuple[int, ...], bool]] | None = None, **kwargs):
+                 available: Mapping[str, tuple[tuple[int, ...], bool]] | None = None, axes=None, **kwargs):
         self._store = store
         self._tune = tune
-        self._display = Display(store, tune, pair)
+        self._axes = dict(axes or {})  # named dimensions' labels, variable -> per axis
+        self._display = Display(store, tune, pair, axes=self._axes)
         # every variable the page's picker offers: name -> (shape, whether it is a det node)
         self._available = dict(available) if available is not None else {n: (s, False) for n, s in store.shapes.items()}
         self._model = model
@@ -141,7 +143,7 @@ class Dashboard(anywidget.AnyWidget):
             raise E.SettingsError(None, f"var_names: no variable {unknown[0]!r} in the dashboard" if unknown
                                   else "var_names: no variables to show")
         shapes = {n: tuple(self._available[n][0]) for n in names}
-        where = _element_index(shapes)
+        where = _element_index(shapes, self._axes)
         if pair_labels is None:
             pair_labels = [label for label in self._display.spec()["pair"] if label in where]
         missing = [label for label in pair_labels if label not in where]
@@ -150,7 +152,8 @@ class Dashboard(anywidget.AnyWidget):
         with self._coordinator.lock:
             self._store.show(shapes, self._batches())
             selection = {n: k for n, k in self._display.selection.items() if n in shapes}
-            display = Display(self._store, self._tune, [where[label] for label in pair_labels] or None)
+            display = Display(self._store, self._tune, [where[label] for label in pair_labels] or None,
+                              axes=self._axes)
             display.selection.update(selection)
             self._display = display
             with self.hold_sync():
@@ -347,6 +350,14 @@ def _available(model) -> dict[str, tuple[tuple[int, ...], bool]]:
             for n in model.value_names if n not in model.auxiliary}
 
 
+def _model_axes(model, available) -> dict:
+    """The element labels' axes of the model's variables with named dimensions."""
+    from exmc.dims import trace_labels
+
+    dims, coords = trace_labels(model.source_ir, model.analysis.shapes)
+    return variable_axes({n: s for n, (s, _) in available.items()}, dims, coords)
+
+
 def _variables(available: Mapping[str, tuple[tuple[int, ...], bool]], var_names: Iterable[str] | None,
                where: str) -> dict[str, tuple[int, ...]]:
     """The variables shown: ``var_names``, or by default the random variables (det nodes,
@@ -358,16 +369,17 @@ def _variables(available: Mapping[str, tuple[tuple[int, ...], bool]], var_names:
     return {n: tuple(available[n][0]) for n in shown}
 
 
-def _element_index(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, tuple[str, int]]:
+def _element_index(shapes: Mapping[str, tuple[int, ...]], axes=None) -> dict[str, tuple[str, int]]:
     from exmc_widgets.prepare import element_labels
 
-    return {label: (n, k) for n, s in shapes.items() for k, label in enumerate(element_labels(n, s))}
+    axes = axes or {}
+    return {label: (n, k) for n, s in shapes.items() for k, label in enumerate(element_labels(n, s, axes.get(n)))}
 
 
-def _pair(shapes: Mapping[str, tuple[int, ...]], pair: Iterable[str] | None):
+def _pair(shapes: Mapping[str, tuple[int, ...]], pair: Iterable[str] | None, axes=None):
     if pair is None:
         return None
-    where = _element_index(shapes)
+    where = _element_index(shapes, axes)
     chosen = []
     for label in pair:
         if label not in where:
@@ -415,10 +427,11 @@ def stream(ir, draws: int = 500, tune: int = 1000, chains: int = 4, seed: int = 
     available = _available(model)
     shapes = _variables(available, var_names, "model")
     store = DrawStore(shapes, chains)
+    axes = _model_axes(model, available)
     attrs = {"draws": draws, "tune": tune, "chains": chains, "seed": seed, "target_accept": settings["target_accept"],
              "max_treedepth": settings["max_treedepth"], "metric": settings["metric"], "noncenter": noncenter,
              "deterministic": [n for n, (_, det) in available.items() if det]}
-    dash = Dashboard(store, tune, _pair(shapes, pair), attrs, model=model, available=available)
+    dash = Dashboard(store, tune, _pair(shapes, pair, axes), attrs, model=model, available=available, axes=axes)
     dash.title = title("compiling", 0, draws)
     dash.extend_draws = min(max(draws, 1), 1000)  # what "+N draws" offers first
     if display:
@@ -439,7 +452,8 @@ def dashboard(trace: exmc.Trace, *, var_names: Iterable[str] | None = None, pair
     shapes = _variables(available, var_names, "trace")
     store = DrawStore.from_trace(trace, shapes)
     tune = store.n("warmup")
-    dash = Dashboard(store, tune, _pair(shapes, pair), trace.attrs, available=available)
+    axes = variable_axes({n: s for n, (s, _) in available.items()}, trace.dims, trace.coords)
+    dash = Dashboard(store, tune, _pair(shapes, pair, axes), trace.attrs, available=available, axes=axes)
     dash._static_trace = trace
     dash._coordinator.flush(force_slow=True)
     with dash.hold_sync():

@@ -58,8 +58,9 @@ def advance(series: Series, n: int, cap: int) -> tuple[str, np.ndarray] | None:
     return ("stream", indices) if indices.size else None
 
 
-def spec_variables(shapes: dict[str, tuple[int, ...]]) -> list[dict[str, object]]:
-    return [{"name": n, "shape": list(s), "labels": prepare.element_labels(n, s)} for n, s in shapes.items()]
+def spec_variables(shapes: dict[str, tuple[int, ...]], axes=None) -> list[dict[str, object]]:
+    axes = axes or {}
+    return [{"name": n, "shape": list(s), "labels": prepare.element_labels(n, s, axes.get(n))} for n, s in shapes.items()]
 
 
 class Display:
@@ -68,13 +69,17 @@ class Display:
     store : the draws.
     tune : warmup iterations (warmup draw i is drawn at x = i - tune).
     pair : (variable, element) pairs in the pair plot.
+    axes : variable -> each axis's labels, for variables with named dimensions (their
+        elements are labelled ``ab[Adams, slope]``; ``exmc.dims.variable_axes``).
     """
 
     def __init__(self, store: DrawStore, tune: int, pair: list[tuple[str, int]] | None = None,
-                 trace_cap: int = TRACE_CAP, divergence_cap: int = DIVERGENCE_CAP, pair_points: int = PAIR_POINTS):
+                 trace_cap: int = TRACE_CAP, divergence_cap: int = DIVERGENCE_CAP, pair_points: int = PAIR_POINTS,
+                 axes=None):
         self.store = store
         self.tune = tune
-        self.labels = {n: prepare.element_labels(n, s) for n, s in store.shapes.items()}
+        self.axes = dict(axes or {})
+        self.labels = {n: prepare.element_labels(n, s, self.axes.get(n)) for n, s in store.shapes.items()}
         self.all = [(n, k) for n in store.shapes for k in range(len(self.labels[n]))]
         self.pair = list(pair) if pair is not None else self.all[:PAIR_MAX]
         self.trace_cap, self.divergence_cap, self.pair_points = trace_cap, divergence_cap, pair_points
@@ -92,7 +97,7 @@ class Display:
     # The spec the front end builds its figures from.
     def spec(self) -> dict[str, object]:
         return {
-            "variables": spec_variables(self.store.shapes),
+            "variables": spec_variables(self.store.shapes, self.axes),
             "chains": self.store.chains,
             "pair": [self.labels[n][k] for n, k in self.pair],
             "forest": [self.labels[n][k] for n, k in self.all],

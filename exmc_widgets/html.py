@@ -30,7 +30,6 @@ from exmc import errors as E
 from exmc_widgets import palette
 from exmc_widgets.dashboard import BOKEH_FILES, STATIC, dashboard
 from exmc_widgets.display import Display
-from exmc_widgets.prepare import element_labels
 from exmc_widgets.protocol import apply_ops, decode, encode, ops_message
 from exmc_widgets.store import DrawStore
 
@@ -162,9 +161,11 @@ def dashboard_html(trace: exmc.Trace, *, var_names: Iterable[str] | None = None,
     # The panels, computed as the widget computes them for a new view: from a store of the
     # trace's draws and a Display over the variables and pair plot the widget chose.
     shapes = {v["name"]: tuple(v["shape"]) for v in spec["variables"]}
-    where = {label: (n, k) for n, s in shapes.items() for k, label in enumerate(element_labels(n, s))}
+    # the spec's labels (named dimensions' labels where the trace has them)
+    where = {label: (v["name"], k) for v in spec["variables"] for k, label in enumerate(v["labels"])}
+    axes = widget._axes
     store = DrawStore.from_trace(trace, shapes)
-    display = Display(store, store.n("warmup"), [where[label] for label in spec["pair"]])
+    display = Display(store, store.n("warmup"), [where[label] for label in spec["pair"]], axes=axes)
     snapshot = ops_message(1, display.fast_ops() + display.slow_ops(), snapshot=True)
 
     # Each element's panels as ops whose arrays lie in one buffer, compressed once: the

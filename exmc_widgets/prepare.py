@@ -20,12 +20,13 @@ ESS_PER_CHAIN = 100  # bulk or tail ESS below 100 per chain is flagged (Vehtari 
 RANK_BINS = 20
 
 
-def element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
+def element_labels(name: str, shape: tuple[int, ...], axes=None) -> list[str]:
     """Labels of a variable's scalar elements in C order, as ArviZ writes them:
-    ``mu``; ``theta[0]``, ``theta[1]``; ``x[0, 1]``."""
-    if not shape:
-        return [name]
-    return [f"{name}[{', '.join(map(str, index))}]" for index in np.ndindex(*shape)]
+    ``mu``; ``theta[0]``, ``theta[1]``; ``x[0, 1]``; with named dimensions (``axes``: each
+    axis's labels, ``exmc.dims.axis_labels``) ``ab[Adams, slope]``."""
+    from exmc.dims import element_labels as labels
+
+    return labels(name, tuple(shape), axes)
 
 
 def flat_elements(values: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ import numpy as np
 
 from exmc.diagnostics.autocorr import bfmi
 from exmc.diagnostics.summary import BLOCK_VALUES, diagnostics_table, labels
+from exmc.dims import axis_labels
 from exmc.errors import SamplingWarning
 
 CHECK_DRAWS = 20_000  # draws a chain judged at most; longer runs are thinned to about this
@@ -89,7 +90,7 @@ def _scan(trace, variables, stride: int, with_table: bool) -> _Scan:
         energy = energy - energy.mean()
     names, tables, percentiles, corrs = [], [], [], []
     for name, values, shape in _columns(trace, variables):
-        names += labels(name, shape)
+        names += labels(name, shape, axis_labels(name, shape, getattr(trace, "dims", None), getattr(trace, "coords", None)))
         m, n_kept = values.shape[0], len(range(0, values.shape[1], stride))
         for part in _element_blocks(values.shape[2], m * n_kept):
             # (V_b, chain, thinned draw), float64: the only copy of the draws the checks make

@@ -17,11 +17,12 @@ if TYPE_CHECKING:
 TAIL_PROB = 0.05
 
 
-def labels(name: str, shape: tuple[int, ...]) -> list[str]:
-    """Row labels as ArviZ writes them: ``mu``, ``theta[0]``, ``L[1, 2]``."""
-    if shape == ():
-        return [name]
-    return [f"{name}[{', '.join(map(str, index))}]" for index in np.ndindex(*shape)]
+def labels(name: str, shape: tuple[int, ...], axes=None) -> list[str]:
+    """Row labels as ArviZ writes them: ``mu``, ``theta[0]``, ``L[1, 2]``; with each axis's
+    labels ``axes`` (named dimensions, ``exmc.dims.axis_labels``) ``ab[Adams, slope]``."""
+    from exmc.dims import element_labels
+
+    return element_labels(name, tuple(shape), axes)
 
 
 BLOCK_VALUES = 2**20  # draws (8 MiB of float64) per block of quantities: decision 37
@@ -100,7 +101,8 @@ def summary(
     hdi_prob : the HDI's probability (columns ``hdi_3%`` / ``hdi_97%`` for 0.94).
     group : "posterior", or "prior" for a trace holding prior draws.
 
-    Returns a DataFrame with one row per scalar (``theta[0]`` ... for vector variables) and
+    Returns a DataFrame with one row per scalar (``theta[0]`` ... for vector variables;
+    ``ab[Adams, slope]`` for a variable with named dimensions, ``exmc.dims``) and
     the columns of ``arviz.summary``: mean, sd, hdi_3%, hdi_97%, mcse_mean, mcse_sd, ess_bulk,
     ess_tail, r_hat; equal to ArviZ's numbers (with ``round_to="none"``) on the same draws.
     R-hat and ESS follow Vehtari et al. (2021); NaN where a quantity has under 4 draws a chain,
@@ -108,7 +110,11 @@ def summary(
     """
     import pandas as pd  # imported here: `import exmc` stays quick
 
+    from exmc.dims import axis_labels
+
     draws, auxiliary = _group(trace, group)
+    # the trace's named dimensions label the rows (decision 61), as ArviZ's labeller does
+    dims, coords = getattr(trace, "dims", None), getattr(trace, "coords", None)
     if not (isinstance(hdi_prob, (int, float)) and 0.0 < hdi_prob < 1.0):
         raise E.SettingsError(None, f"hdi_prob must lie in (0, 1), got {hdi_prob!r}")
     if var_names is None:
@@ -126,7 +132,7 @@ def summary(
         if values.shape[0] * values.shape[1] == 0:
             raise E.ExmcError(name, f"summary: the trace's {group} has no draws of '{name}' (shape {values.shape})")
         blocks.append(np.moveaxis(values.reshape(values.shape[0], values.shape[1], -1), 2, 0))
-        rows += labels(name, values.shape[2:])
+        rows += labels(name, values.shape[2:], axis_labels(name, values.shape[2:], dims, coords))
     if not blocks:
         return pd.DataFrame(columns=list(diagnostics_table(np.zeros((0, 1, 4)), hdi_prob)))
     x = np.ascontiguousarray(np.concatenate(blocks, axis=0))

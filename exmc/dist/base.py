@@ -82,6 +82,14 @@ class Distribution:
         return None
 
     @classmethod
+    def runtime_relations(cls, params: Mapping[str, object], runtime: frozenset[str]) -> list:
+        """Boolean arrays that are all true where the relations ``check_params`` states hold,
+        for the parameters named in ``runtime`` (values of other nodes, known only at run
+        time): weights summing to 1, ordered cutpoints. Where one fails the log-density is
+        -inf (``exmc.dist.domain``, decision 63). Default: none."""
+        return []
+
+    @classmethod
     def event_shape(
         cls,
         events: Mapping[str, tuple[int, ...]],

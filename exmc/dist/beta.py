@@ -7,13 +7,15 @@ import jax.numpy as jnp
 
 from exmc import constraints as C
 from exmc.dist.base import Distribution
+from exmc.dist.incomplete_beta import log_betainc_pair
 from exmc.dist.special import betaln
 
 
 class Beta(Distribution):
     """Beta(alpha, beta) on (0, 1).
 
-    No ``logcdf``: JAX's ``betainc`` has no derivative in alpha and beta.
+    ``logcdf`` / ``logccdf``: log I_x(alpha, beta) and log I_{1-x}(beta, alpha) from
+    ``exmc.dist.incomplete_beta`` (differentiable in alpha and beta, decision 62).
     """
 
     parametrizations = ({"alpha": C.positive, "beta": C.positive},)
@@ -22,6 +24,14 @@ class Beta(Distribution):
     @classmethod
     def logp(cls, x, alpha, beta):
         return (alpha - 1.0) * jnp.log(x) + (beta - 1.0) * jnp.log1p(-x) - betaln(alpha, beta)
+
+    @classmethod
+    def logcdf(cls, x, alpha, beta):
+        return log_betainc_pair(alpha, beta, x)[0]
+
+    @classmethod
+    def logccdf(cls, x, alpha, beta):
+        return log_betainc_pair(alpha, beta, x)[1]
 
     @classmethod
     def sample(cls, key, params, shape):

@@ -23,6 +23,14 @@ def simplex_problem(params, name: str) -> str | None:
     return None
 
 
+def simplex_holds(params, runtime, name: str) -> list:
+    """[whether ``params[name]`` sums to 1 on its last axis] when it comes from a node at run
+    time (the builder's ``simplex_problem`` for constants, with the same tolerance)."""
+    if name not in runtime or name not in params:
+        return []
+    return [jnp.abs(jnp.sum(params[name], -1) - 1.0) <= SUM_TOL]
+
+
 def _pick(table, x):
     """table[..., x] for integer-valued float x (..., ), table (..., K): batches broadcast."""
     idx = jnp.asarray(x).astype(jnp.int32)
@@ -43,6 +51,10 @@ class Categorical(Distribution):
     @classmethod
     def check_params(cls, params):
         return simplex_problem(params, "p")
+
+    @classmethod
+    def runtime_relations(cls, params, runtime):
+        return simplex_holds(params, runtime, "p")
 
     @staticmethod
     def _log_p(p=None, logit_p=None):
@@ -77,6 +89,12 @@ class OrderedLogistic(Distribution):
         if c is not None and c.ndim >= 1 and np.any(np.diff(c, axis=-1) <= 0):
             return "parameter 'cutpoints' must be strictly increasing along its last axis"
         return None
+
+    @classmethod
+    def runtime_relations(cls, params, runtime):
+        if "cutpoints" not in runtime:
+            return []
+        return [jnp.diff(params["cutpoints"], axis=-1) > 0]
 
     @staticmethod
     def _bounds(cutpoints):
@@ -114,6 +132,10 @@ class Multinomial(Distribution):
     @classmethod
     def check_params(cls, params):
         return simplex_problem(params, "p")
+
+    @classmethod
+    def runtime_relations(cls, params, runtime):
+        return simplex_holds(params, runtime, "p")
 
     @classmethod
     def event_shape(cls, events, value_event, constants):

@@ -31,6 +31,7 @@ def logp_in_domain(dist: type[Distribution], x, params: Mapping[str, object], ru
         return total
     domains = dist.match(set(params))
     checks = [domains[name].holds(params[name], params) for name in runtime if _bounded(domains[name])]
+    checks += list(dist.runtime_relations(params, runtime))  # sums to 1, ordered (decision 63)
     support = dist.support
     if support.lower in runtime or support.upper in runtime:
         checks.append(support.holds(x, params))

@@ -17,7 +17,7 @@ from jax.scipy.special import logsumexp
 
 from exmc import constraints as C
 from exmc.dist.base import Distribution, common_event
-from exmc.dist.categorical import simplex_problem
+from exmc.dist.categorical import simplex_holds, simplex_problem
 from exmc.dist.normal import Normal
 
 
@@ -39,6 +39,10 @@ class NormalMixture(Distribution):
     @classmethod
     def check_params(cls, params):
         return simplex_problem(params, "w")
+
+    @classmethod
+    def runtime_relations(cls, params, runtime):
+        return simplex_holds(params, runtime, "w")
 
     @classmethod
     def event_shape(cls, events, value_event, constants):
@@ -136,6 +140,15 @@ def mixture_of(keys: tuple[tuple[type[Distribution], tuple[str, ...]], ...]) -> 
                 if problem:
                     return f"components[{i}]: {problem}"
             return None
+
+        @classmethod
+        def runtime_relations(cls, params, runtime):
+            relations = simplex_holds(params, runtime, "w")
+            for i, (dist, names) in enumerate(keys):  # each component's own relations
+                sub = {n: params[f"components[{i}].{n}"] for n in names}
+                inner = frozenset(n for n in names if f"components[{i}].{n}" in runtime)
+                relations += list(dist.runtime_relations(sub, inner))
+            return relations
 
         @classmethod
         def event_shape(cls, events, value_event, constants):

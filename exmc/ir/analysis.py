@@ -1,7 +1,7 @@
 """Whole-model checks and facts, run at compile time: references, order, shapes.
 
 ``analyze(ir)`` raises an ``ExmcError`` subclass naming the node for an unknown
-reference, a cycle, shapes that do not broadcast, a det function that fails on its
+reference, a cycle, shapes that do not broadcast, shapes that contradict their dims, a det function that fails on its
 inputs, or a discrete variable left free; otherwise it returns the topological order
 of the rv and det nodes and every node's shape.
 """
@@ -18,6 +18,7 @@ import numpy as np
 from exmc import constraints as C
 from exmc import errors as E
 from exmc._x64 import x64
+from exmc.dims import check_shapes as check_dim_shapes
 from exmc.ir.ir import IR
 from exmc.ir.nodes import RV, Data, Det, Obs, Potential
 from exmc.ir.shapes import rv_shape
@@ -45,6 +46,7 @@ def analyze(ir: IR) -> Analysis:
     _check_references(ir)
     order = _topological_order(ir)
     shapes = _infer_shapes(ir, order)
+    check_dim_shapes(ir, shapes)
     observed = ir.observations
     for name in order:
         node = ir[name]

@@ -13,6 +13,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from exmc import errors as E
+from exmc.dims import check_dims, check_coords
 from exmc.dist.base import Distribution
 from exmc.ir.ir import IR
 from exmc.ir.nodes import RV, Det, Obs, ParamValue, frozen_params
@@ -28,21 +29,23 @@ class Builder:
     """
 
     @staticmethod
-    def new_ir() -> IR:
-        """An empty model."""
-        return IR()
+    def new_ir(coords=None) -> IR:
+        """An empty model. ``coords``: dimension name -> labels, for the nodes' ``dims=``
+        (``exmc.dims``); a dimension without coords is labelled 0..n-1."""
+        return IR(coords=check_coords(coords))
 
     @staticmethod
-    def rv(ir: IR, name: str, dist, params: Mapping, *, shape=None, transform=None, noncenter: bool = True) -> IR:
-        return rv(ir, name, dist, params, shape=shape, transform=transform, noncenter=noncenter)
+    def rv(ir: IR, name: str, dist, params: Mapping, *, shape=None, transform=None, noncenter: bool = True,
+           dims=None) -> IR:
+        return rv(ir, name, dist, params, shape=shape, transform=transform, noncenter=noncenter, dims=dims)
 
     @staticmethod
     def obs(ir: IR, name: str, rv_name: str, data) -> IR:
         return obs(ir, name, rv_name, data)
 
     @staticmethod
-    def det(ir: IR, name: str, fn: Callable, deps: Sequence[str] | str) -> IR:
-        return det(ir, name, fn, deps)
+    def det(ir: IR, name: str, fn: Callable, deps: Sequence[str] | str, *, dims=None) -> IR:
+        return det(ir, name, fn, deps, dims=dims)
 
     @staticmethod
     def data(ir: IR, name: str, value, dims=None) -> IR:
@@ -108,7 +111,8 @@ def _check_shape(shape, node: str) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
-def rv(ir: IR, name: str, dist, params: Mapping, *, shape=None, transform=None, noncenter: bool = True) -> IR:
+def rv(ir: IR, name: str, dist, params: Mapping, *, shape=None, transform=None, noncenter: bool = True,
+       dims=None) -> IR:
     """Add a random variable ``name ~ dist(**params)``.
 
     Parameters
@@ -120,8 +124,10 @@ def rv(ir: IR, name: str, dist, params: Mapping, *, shape=None, transform=None, 
     transform : None (the support's default), a name ("identity", "log", "logit", "interval",
         "simplex", "ordered", "corr_cholesky", "zero_sum") or an ``exmc.transforms.Transform``.
     noncenter : False exempts this node from the automatic non-centering rewrite.
+    dims : a dimension name or a tuple of names, one per axis (``exmc.dims``).
     """
     name = _check_name(ir, name)
+    dims = check_dims(name, dims)
     if not (isinstance(dist, type) and issubclass(dist, Distribution) and dist is not Distribution):
         raise E.DistributionError(name, f"expected an Exmc distribution such as exmc.Normal, got {dist!r}")
     if not isinstance(params, Mapping):
@@ -181,7 +187,9 @@ def rv(ir: IR, name: str, dist, params: Mapping, *, shape=None, transform=None, 
         except ValueError as err:
             raise E.TransformError(name, str(err)) from None
 
-    node = RV(name, dist, frozen_params(resolved), shape, resolved_transform, bool(noncenter))
+    if shape is not None and dims is not None and len(dims) != len(shape):
+        raise E.DimsError(name, f"dims {dims} name {len(dims)} axes, but the shape {shape} has {len(shape)}")
+    node = RV(name, dist, frozen_params(resolved), shape, resolved_transform, bool(noncenter), dims=dims)
     return ir.replace(ir.nodes + (node,))
 
 
@@ -221,12 +229,14 @@ def obs(ir: IR, name: str, rv_name: str, data) -> IR:
     return ir.replace(ir.nodes + (Obs(name, rv_name, array),))
 
 
-def det(ir: IR, name: str, fn: Callable, deps: Sequence[str] | str) -> IR:
+def det(ir: IR, name: str, fn: Callable, deps: Sequence[str] | str, *, dims=None) -> IR:
     """Add a deterministic node ``name = fn(*deps)``, ``fn`` written with ``jax.numpy``.
 
-    Its value is recorded in the trace and it can be referenced as a parameter.
+    Its value is recorded in the trace and it can be referenced as a parameter. ``dims``:
+    a dimension name or a tuple of names, one per axis (``exmc.dims``).
     """
     name = _check_name(ir, name)
+    dims = check_dims(name, dims)
     if not callable(fn):
         raise E.DeterministicError(name, f"fn must be callable, got {fn!r}")
     if isinstance(deps, str):
@@ -238,4 +248,4 @@ def det(ir: IR, name: str, fn: Callable, deps: Sequence[str] | str) -> IR:
     for dep in deps:
         if not isinstance(dep, str) or not dep:
             raise E.UnknownReferenceError(name, f"deps must be node names, got {dep!r}")
-    return ir.replace(ir.nodes + (Det(name, fn, deps),))
+    return ir.replace(ir.nodes + (Det(name, fn, deps, dims=dims),))

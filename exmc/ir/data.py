@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from exmc import errors as E
+from exmc.dims import check_dims
 from exmc.ir.nodes import Data, Obs
 
 if TYPE_CHECKING:
@@ -50,26 +51,12 @@ def as_data_array(value, node: str) -> np.ndarray:
     return array
 
 
-def _check_dims(dims, node: str):
-    if dims is None:
-        return None
-    if isinstance(dims, str):
-        dims = (dims,)
-    try:
-        dims = tuple(dims)
-    except TypeError:
-        raise E.ShapeError(node, f"dims must be a name or a tuple of names, got {dims!r}") from None
-    if not all(isinstance(d, str) and d for d in dims):
-        raise E.ShapeError(node, f"dims must be a name or a tuple of names, got {dims!r}")
-    return dims
-
-
 def data(ir: "IR", name: str, value, dims=None) -> "IR":
     """Add the data node ``name`` holding ``value``; see ``exmc.Builder.data``."""
     from exmc.ir.builder import _check_name
 
     name = _check_name(ir, name)
-    node = Data(name, as_data_array(value, name), _check_dims(dims, name))
+    node = Data(name, as_data_array(value, name), check_dims(name, dims))
     return ir.replace(ir.nodes + (node,))
 
 
@@ -79,7 +66,8 @@ def set_data(ir: "IR", values: dict) -> "IR":
     ``ir`` is unchanged. Data keep their checks: a data node's value as in ``.data``, an
     observation's as in ``.obs`` (finite, in the support of its rv; it may change length).
     Shapes through the model are checked when the new IR is compiled. A name that is no
-    data node nor observation raises ``UnknownDataError`` naming it.
+    data node nor observation raises ``UnknownDataError`` naming it. A named dimension whose
+    length a data node's new value changes loses its coordinate labels (0..n-1 from then on).
     """
     from exmc.ir.builder import obs
 
@@ -99,5 +87,13 @@ def set_data(ir: "IR", values: dict) -> "IR":
         else:  # the observation rebuilt by .obs's own checks, kept in its place
             others = type(ir)(nodes=tuple(n for n in ir.nodes if n.name != node.name))
             nodes[i] = obs(others, node.name, node.rv, values[node.name]).nodes[-1]
+    # A dimension whose length the new data change loses its labels (they named the old
+    # rows) and is labelled 0..n-1, like a dimension without coords (decision 61).
+    coords = dict(ir.coords)
+    for node in nodes:
+        if isinstance(node, Data) and node.name in values and node.dims:
+            for dim, length in zip(node.dims, np.shape(node.value)):
+                if dim in coords and len(coords[dim]) != length:
+                    del coords[dim]
     # the same structure: dataclasses.replace keeps the IR's structure token (decision 57)
-    return dataclasses.replace(ir, nodes=tuple(nodes))
+    return dataclasses.replace(ir, nodes=tuple(nodes), coords=coords)

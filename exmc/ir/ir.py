@@ -33,18 +33,21 @@ class IR:
     ``rewrites`` lists what rewrite passes changed (empty for a user's IR).
     ``structure``: a token that every builder method makes anew and ``set_data`` keeps, so
     that IRs differing only in their data share one compiled sampler (decision 57).
+    ``coords``: dimension name -> labels, for the nodes' ``dims`` (``exmc.dims``).
     """
 
     nodes: tuple[Node, ...] = ()
     rewrites: tuple[Rewrite, ...] = ()
     structure: Structure = field(default_factory=Structure, compare=False, repr=False)
+    coords: Mapping[str, tuple] = field(default_factory=dict)
 
     # The builder methods (function forms in exmc.ir.builder).
-    def rv(self, name: str, dist, params: Mapping, *, shape=None, transform=None, noncenter: bool = True) -> IR:
+    def rv(self, name: str, dist, params: Mapping, *, shape=None, transform=None, noncenter: bool = True,
+           dims=None) -> IR:
         """Add ``name ~ dist(**params)``; see ``exmc.Builder.rv``."""
         from exmc.ir import builder
 
-        return builder.rv(self, name, dist, params, shape=shape, transform=transform, noncenter=noncenter)
+        return builder.rv(self, name, dist, params, shape=shape, transform=transform, noncenter=noncenter, dims=dims)
 
     def obs(self, name: str, rv_name: str, data) -> IR:
         """Observe ``rv_name`` with ``data``; see ``exmc.Builder.obs``."""
@@ -52,11 +55,11 @@ class IR:
 
         return builder.obs(self, name, rv_name, data)
 
-    def det(self, name: str, fn: Callable, deps: Sequence[str] | str) -> IR:
+    def det(self, name: str, fn: Callable, deps: Sequence[str] | str, *, dims=None) -> IR:
         """Add ``name = fn(*deps)``; see ``exmc.Builder.det``."""
         from exmc.ir import builder
 
-        return builder.det(self, name, fn, deps)
+        return builder.det(self, name, fn, deps, dims=dims)
 
     def data(self, name: str, value, dims=None) -> IR:
         """Add the data node ``name``; see ``exmc.Builder.data``."""
@@ -105,7 +108,7 @@ class IR:
         return tuple(n.name for n in self.nodes if isinstance(n, RV) and n.name not in self.observations)
 
     def replace(self, nodes: tuple[Node, ...], rewrites: tuple[Rewrite, ...] = ()) -> IR:
-        return IR(nodes=nodes, rewrites=self.rewrites + rewrites)
+        return IR(nodes=nodes, rewrites=self.rewrites + rewrites, coords=self.coords)
 
     def describe(self) -> str:
         """One line a node, in tilde notation."""
@@ -116,6 +119,8 @@ class IR:
                 line = f"{node.name} ~ {node.dist.__name__}({args})"
                 if node.shape is not None:
                     line += f"  shape={node.shape}"
+                if node.dims is not None:
+                    line += f"  dims={node.dims}"
                 if node.aux_for is not None:
                     line += f"  [auxiliary for {node.aux_for}]"
             elif isinstance(node, Obs):
@@ -129,6 +134,8 @@ class IR:
             else:
                 fn = getattr(node.fn, "__name__", "fn")
                 line = f"{node.name} = {fn}({', '.join(node.deps)})"
+                if node.dims is not None:
+                    line += f"  dims={node.dims}"
                 if node.origin is not None:
                     line += f"  [{node.origin}]"
             lines.append(line)

@@ -11,6 +11,10 @@ import numpy as np
 from exmc.dist.base import Distribution
 from exmc.transforms import Transform
 
+# Field metadata of what only labels a model (named dimensions): the fingerprint leaves such
+# fields out, so relabelling a model (or adding dims) does not make it another model.
+LABELS_ONLY = MappingProxyType({"fingerprint": False})
+
 # A parameter is a constant (read-only float64 array) or the name of an rv or det node.
 ParamValue = Union[np.ndarray, str]
 
@@ -23,6 +27,7 @@ class RV:
     ``transform`` is the resolved Transform, None for discrete distributions.
     ``noncenter=False`` exempts the node from the non-centering rewrite.
     ``aux_for`` names the user's node this one stands in for, when a rewrite made it.
+    ``dims`` names its axes (``exmc.dims``): labels only, so not in the model's fingerprint.
     """
 
     name: str
@@ -32,6 +37,7 @@ class RV:
     transform: Transform | None = None
     noncenter: bool = True
     aux_for: str | None = None
+    dims: tuple[str, ...] | None = field(default=None, metadata=LABELS_ONLY)
 
     def refs(self) -> tuple[str, ...]:
         return tuple(v for v in self.params.values() if isinstance(v, str))
@@ -40,8 +46,8 @@ class RV:
         if type(other) is not RV:
             return NotImplemented
         return (
-            (self.name, self.dist, self.shape, self.transform, self.noncenter, self.aux_for)
-            == (other.name, other.dist, other.shape, other.transform, other.noncenter, other.aux_for)
+            (self.name, self.dist, self.shape, self.transform, self.noncenter, self.aux_for, self.dims)
+            == (other.name, other.dist, other.shape, other.transform, other.noncenter, other.aux_for, other.dims)
             and same_params(self.params, other.params)
         )
 
@@ -68,12 +74,14 @@ class Det:
     """A deterministic node ``name = fn(*deps)``, written with ``jax.numpy``.
 
     ``origin`` says which rewrite made it (None for the user's own det nodes).
+    ``dims`` names its axes (``exmc.dims``).
     """
 
     name: str
     fn: Callable
     deps: tuple[str, ...]
     origin: str | None = None
+    dims: tuple[str, ...] | None = field(default=None, metadata=LABELS_ONLY)
 
     def refs(self) -> tuple[str, ...]:
         return self.deps
@@ -85,12 +93,12 @@ class Data:
     is referenced by name like any node, and ``IR.set_data`` replaces it. The compiled
     sampler takes it as an argument, so new values of the same shape compile nothing.
 
-    ``dims`` is stored for named dimensions (coords); nothing else reads it here.
+    ``dims``: the names of its axes (``exmc.dims``), labels only: not in the fingerprint.
     """
 
     name: str
     value: np.ndarray
-    dims: tuple[str, ...] | None = None
+    dims: tuple[str, ...] | None = field(default=None, metadata=LABELS_ONLY)
 
     def refs(self) -> tuple[str, ...]:
         return ()

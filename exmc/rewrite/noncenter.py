@@ -126,7 +126,7 @@ def noncenter(ir: IR, mode: str = "auto") -> IR:
             form = f"{raw} ~ Normal(0, 1), {node.name} = {mu_text} + {sigma} * {raw}"
         nodes.append(RV(raw, Normal, frozen_params(raw_params), shape, node.transform,
                         noncenter=False, aux_for=node.name))
-        nodes.append(Det(node.name, fn, deps, origin=PASS_NAME))
+        nodes.append(Det(node.name, fn, deps, origin=PASS_NAME, dims=node.dims))
         rewrites.append(
             Rewrite(
                 PASS_NAME, node.name, aux,
@@ -231,7 +231,7 @@ def _noncenter_mvnormal(node: RV, shape, ratio, mode: str, taken: set[str]):
         form = f"{raw} ~ Normal(0, 1), {node.name} = {mu_text} + {chol} @ {raw}"
     made.append(raw_node)
     fn, deps = _affine_mv(raw, mu, chol, mask if mask.any() else None)
-    made.append(Det(node.name, fn, deps, origin=PASS_NAME))
+    made.append(Det(node.name, fn, deps, origin=PASS_NAME, dims=node.dims))
     detail = f"{node.name} ~ MvNormal({mu_text}, chol={chol}) -> {form}" + (f"; {why}" if why else "")
     return made, Rewrite(PASS_NAME, node.name, aux, detail, frozen_params({"mu": mu, "chol": chol, "centered": mask}))
 
