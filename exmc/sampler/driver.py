@@ -10,7 +10,6 @@ Chunks are sized so that a batch arrives about every ``BATCH_SECONDS``.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
@@ -20,7 +19,7 @@ import numpy as np
 
 from exmc._x64 import x64
 from exmc.compile.model import CompiledModel
-from exmc.sampler import adapt, interrupt, rng
+from exmc.sampler import adapt, interrupt, layouts, rng
 from exmc.sampler.chunk import STAT_NAMES, fresh_carry, make_chunk, make_init, resolve
 
 BATCH_SECONDS = 0.25
@@ -69,6 +68,8 @@ class SamplerState:
     target_accept: float
     max_treedepth: int
     metric: str
+    chain_method: str = "threads"   # the layout the chains ran in (layouts.py)
+    shard_data: bool = False
 
     @property
     def draws_done(self) -> int:
@@ -109,6 +110,25 @@ class _Kernels:
         # nothing outside the model's own functions compiles per number of chains
         per_draw = jax.vmap(jax.vmap(lambda q: model._reported(model.evaluate(q)[1])))
         self.values = jax.jit(lambda qs: per_draw(jnp.stack(qs)))
+        self.model, self.logp_and_grad = model, logp_and_grad
+        self.make_chunk = lambda lg: make_chunk(lg, dim, self.length, max_treedepth, self.kind, rank)
+        self.batched: dict = {}
+
+    def runner(self, chain_method: str, chains: int, shard_data: bool = False):
+        """The layout that advances the chains (``layouts``); the compiled programs of the
+        batched layouts are kept, per number of chains."""
+        if chain_method == "threads":
+            return layouts.Threads(self.chunk, chains)
+        key = (chain_method, chains, shard_data, jax.device_count())
+        if key not in self.batched:
+            sharded = None
+            if shard_data:
+                from exmc.sampler.sharding import ShardedLogp
+
+                sharded = ShardedLogp(self.model, jax.device_count())
+            self.batched[key] = layouts.Batched(chain_method, self.make_chunk, self.logp_and_grad,
+                                                self.carry_template, chains, sharded)
+        return self.batched[key]
 
 
 def kernels(model: CompiledModel, max_treedepth: int, metric: str = "stan") -> _Kernels:
@@ -130,16 +150,21 @@ def run_chains(
     max_treedepth: int,
     metric: str = "stan",
     resume: SamplerState | None = None,
+    chain_method: str = "threads",
+    shard_data: bool = False,
 ) -> Iterator[Batch]:
     """Yield batches until ``tune`` warmup and ``draws`` sampling iterations are done.
 
     With ``resume``, the chains go on from that state (the rest of its warmup, if it stopped
     there, then ``draws`` more draws); its settings replace the arguments.
+    ``chain_method`` is a layout ``layouts.resolve`` returned ("auto" resolved).
     """
     if resume is not None:
         tune, chains, seed = resume.tune, resume.chains, resume.seed
         target_accept, max_treedepth, metric = resume.target_accept, resume.max_treedepth, resume.metric
+        chain_method, shard_data = resume.chain_method, resume.shard_data
     k = kernels(model, max_treedepth, metric)
+    runner = k.runner(chain_method, chains, shard_data)
     # Ctrl-C under exmc.sample only asks to stop (interrupt.Guard): after a compilation,
     # before each chain's start and before each chunk, nothing more is compiled or run
     if interrupt.stopping():
@@ -147,7 +172,7 @@ def run_chains(
     schedule = adapt.schedule_for(k.kind, tune)
     target = np.float64(target_accept)
     settings = dict(tune=tune, chains=chains, seed=seed, target_accept=target_accept,
-                    max_treedepth=max_treedepth, metric=metric)
+                    max_treedepth=max_treedepth, metric=metric, chain_method=chain_method, shard_data=shard_data)
     # Chain c's seed: splitmix64 of the user's seed and c (rng, decision 28).
     chain_seeds = [rng.host_mix(seed, c) for c in range(chains)]
 
@@ -175,38 +200,28 @@ def run_chains(
     else:
         carries, done, drawn_before = list(resume.carries), resume.iterations, resume.draws_done
 
-    def advance(c: int, n: int):
-        with x64(True):
-            carry, out = k.chunk(chain_seeds[c], carries[c], np.int32(n), schedule, target)
-            jax.block_until_ready(out)
-            return carry, out
-
     total_iterations = tune + drawn_before + draws
     n = min(FIRST_CHUNK, k.length)
-    with ThreadPoolExecutor(max_workers=chains, thread_name_prefix="exmc-chain") as pool:
-        while done < total_iterations and not interrupt.stopping():
+    try:
+        while done < total_iterations:
+            # every process of a multi-host run goes on, and cuts its chunk, as process 0 does
+            n, stop = runner.agree(n, interrupt.stopping())
+            if stop:
+                break
             phase_end = tune if done < tune else total_iterations
             n = max(1, min(n, phase_end - done, k.length))
             started = time.perf_counter()
-            futures = [pool.submit(advance, c, n) for c in range(chains)]
-            try:
-                results = [f.result() for f in futures]
-                interrupted = False
-            except KeyboardInterrupt:
-                # The chunks in flight finish within a batch's time: keep their draws too.
-                results = [f.result() for f in futures]
-                interrupted = True
+            carries, outs, interrupted = runner.advance(chain_seeds, carries, n, schedule, target)
             elapsed = time.perf_counter() - started
-            carries = [r[0] for r in results]
             with x64(True):
-                values = k.values(tuple(r[1]["q"] for r in results))
+                values = k.values(tuple(out["q"] for out in outs))
             warm = done < tune
             # Slice on the host (slicing device arrays by a varying n would compile each n) and
             # copy: a batch owns exactly its n draws, never a view that would keep the chunk's
             # whole output buffer (chains x buffer length x dim) alive as long as the batch
             draws_out = {name: np.array(np.asarray(v)[:, :n]) for name, v in values.items()}
-            stats = {s: np.stack([np.asarray(r[1][s])[:n] for r in results]) for s in STAT_NAMES}
-            del values, results
+            stats = {s: np.stack([np.asarray(out[s])[:n] for out in outs]) for s in STAT_NAMES}
+            del values, outs
             done += n
             yield Batch(
                 phase="warmup" if warm else "sampling",
@@ -220,3 +235,5 @@ def run_chains(
                 raise KeyboardInterrupt
             per_iteration = elapsed / n
             n = int(np.clip(BATCH_SECONDS / max(per_iteration, 1e-7), 1, k.length))
+    finally:
+        runner.close()
