@@ -202,6 +202,7 @@ def run_chains(
 
     total_iterations = tune + drawn_before + draws
     n = min(FIRST_CHUNK, k.length)
+    runner.sync()
     try:
         while done < total_iterations:
             # every process of a multi-host run goes on, and cuts its chunk, as process 0 does

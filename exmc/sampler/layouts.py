@@ -118,6 +118,21 @@ def stack(trees: list):
     return jax.tree.map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *trees)
 
 
+BARRIER_SECONDS = 600
+_barriers = [0]
+
+
+def barrier(name: str) -> None:
+    """Every process of a ``jax.distributed`` run waits here for the others (nothing on one
+    process). Names are numbered: each call is a barrier of its own, met in the same order."""
+    if jax.process_count() == 1:
+        return
+    from jax._src import distributed
+
+    _barriers[0] += 1
+    distributed.global_state.client.wait_at_barrier(f"{name}-{_barriers[0]}", BARRIER_SECONDS * 1000)
+
+
 class Threads:
     """One executable for one chain, one thread per chain (the driver's original layout)."""
 
@@ -147,6 +162,9 @@ class Threads:
             results = [f.result() for f in futures]
             interrupted = True
         return [r[0] for r in results], [r[1] for r in results], interrupted
+
+    def sync(self) -> None:
+        pass
 
     def agree(self, n: int, stop: bool) -> tuple[int, bool]:
         return n, stop
@@ -237,6 +255,13 @@ class Batched:
             carry, out = self.compiled(*args)
             carry, out = jax.tree.map(to_host, (carry, out))
         return unstack(carry, self.chains), unstack(out, self.chains), False
+
+    def sync(self) -> None:
+        """Before the first collective: wait (up to ``BARRIER_SECONDS``) until every process
+        has compiled and started its chains. Processes compile at their own pace (one may find
+        the programs in the compilation cache, another not), and gloo gives up on a
+        collective whose peers are 30 s late; the coordination service's barrier waits."""
+        barrier("exmc-sample")
 
     def agree(self, n: int, stop: bool) -> tuple[int, bool]:
         """Every process runs the chunk length and the stop decision of process 0 (its

@@ -5,12 +5,17 @@
 ``logp_and_grad(local, axis)``, called inside ``shard_map``, is
 
     value, gradient of (priors, Jacobians, remainder rows, unsplit observations)   # every device
-  + psum over ``axis`` of value, gradient of (this device's rows)                   # one psum
+  + the devices' (value, gradient of their own rows), added in device order        # one collective
 
-The gradient of each device's sum is taken locally and the (value, gradient) pair summed by a
-single ``psum``: no collective is differentiated, and each evaluation costs one all-reduce of
-``dim + 1`` numbers. The sum is the unsharded one in another order (equal to about 1 ulp per
-row sum; tests ask relative 1e-12).
+The gradient of each device's sum is taken locally, so no collective is differentiated, and
+the (value, gradient) pairs travel in one collective per evaluation (``dim + 1`` numbers a
+device). That collective is an all-gather followed by a sum in device order rather than a
+``psum``: an all-reduce adds in whatever order its implementation (XLA's in-process one,
+gloo across processes, NCCL) picks, which changed draws at 1e-11 between one process of 4
+devices and two of 2 (and NUTS then amplifies such differences); gathering moves the numbers
+exactly and every topology adds them the same way, so the draws do not depend on how the
+devices are spread over processes (decision 68). The sum is the unsharded one in another
+order (equal to about 1 ulp per row sum; tests ask relative 1e-12).
 
 An observation is split only when its rows can be: its data has a leading (batch) axis, no
 parameter of its rv has one value per row (a parameter of shape (N,) would need its own rows
@@ -101,8 +106,10 @@ class ShardedLogp:
 
         def logp_and_grad(flat):
             value, grad = jax.value_and_grad(self._replicated)(flat)
-            part, part_grad = lax.psum(jax.value_and_grad(mine)(flat), axis)
-            return value + part, grad + part_grad
+            parts, part_grads = lax.all_gather(jax.value_and_grad(mine)(flat), axis)
+            for i in range(self.n):  # device order, the same on every topology
+                value, grad = value + parts[i], grad + part_grads[i]
+            return value, grad
 
         return logp_and_grad
 
