@@ -80,6 +80,17 @@ def _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, ini
         raise E.SettingsError(None, f"init_values must be a dict of rv name -> value, got {type(init_values).__name__}")
 
 
+def _check_layout(shard_data, dtype) -> None:
+    from exmc.sampler.precision import DTYPES
+
+    if not isinstance(shard_data, bool):
+        raise E.SettingsError(None, f"shard_data must be True or False, got {shard_data!r}")
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+        raise E.SettingsError(None, f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    if shard_data and dtype != "float64":
+        raise E.SettingsError(None, "shard_data=True computes in float64 only (dtype='float32' is not supported with it)")
+
+
 def _sharded(model: CompiledModel, shard_data: bool) -> list[str]:
     """The observations whose rows were split over the devices (none without shard_data)."""
     if not shard_data:
@@ -110,6 +121,7 @@ def sample_stream(
     resume: SamplerState | None = None,
     chain_method: str = "auto",
     shard_data: bool = False,
+    dtype: str = "float64",
 ) -> Iterator[Batch]:
     """Sample with NUTS, yielding ``Batch`` es of draws as they are made.
 
@@ -124,8 +136,7 @@ def sample_stream(
     ``batch.state.chain_method`` is the layout the chains run in.
     """
     _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values, metric)
-    if not isinstance(shard_data, bool):
-        raise E.SettingsError(None, f"shard_data must be True or False, got {shard_data!r}")
+    _check_layout(shard_data, dtype)
     if resume is None:
         chain_method = layouts.resolve(chain_method, int(chains), shard_data)
     draws, tune, chains, seed, max_treedepth = _plain_ints(draws, tune, chains, seed, max_treedepth)
@@ -142,7 +153,7 @@ def sample_stream(
     batches = run_chains(
         model, draws=draws, tune=tune, chains=chains, seed=seed, init_values=init_values,
         target_accept=float(target_accept), max_treedepth=max_treedepth, metric=metric, resume=resume,
-        chain_method=chain_method, shard_data=shard_data,
+        chain_method=chain_method, shard_data=shard_data, dtype=dtype,
     )
     bar = None
     if progressbar:
@@ -176,6 +187,7 @@ def sample(
     checks: bool = True,
     chain_method: str = "auto",
     shard_data: bool = False,
+    dtype: str = "float64",
 ) -> Trace:
     """Sample the posterior of ``ir`` with NUTS and Stan's three-phase warmup.
 
@@ -217,6 +229,10 @@ def sample(
         "devices"): each device sums its rows' log-likelihood, one psum per evaluation adds
         them (``exmc.sampler.sharding``). ``trace.attrs["sharded_data"]`` lists the
         observations split.
+    dtype : "float64" (default) or "float32": the sampler's arithmetic (positions, log-density,
+        gradient, adaptation) in single precision, for accelerators; the observed data enter
+        as float32. Limits in ``exmc.sampler.precision`` (decision 69): energy errors are
+        rounded to about |logp| * 6e-8, so very large likelihoods need float64.
 
     Returns a ``Trace``. Draws are copied into arrays allocated once per phase, so memory
     grows with the draws kept (decision 36). KeyboardInterrupt (Ctrl-C) stops the run after
@@ -229,7 +245,7 @@ def sample(
         raise E.SettingsError(None, f"checks must be True or False, got {checks!r}")
     model = _model(ir, noncenter) if resume is None else _resumed_model(ir, resume)
     if resume is not None:
-        chain_method, shard_data = resume.chain_method, resume.shard_data
+        chain_method, shard_data, dtype = resume.chain_method, resume.shard_data, resume.dtype
     elif isinstance(shard_data, bool):
         chain_method = layouts.resolve(chain_method, int(chains) if isinstance(chains, numbers.Integral) else 1, shard_data)
     collector = Collector()
@@ -237,7 +253,7 @@ def sample(
     with interrupt.Guard() as guard:
         stream = sample_stream(
             model, draws, tune, chains, seed, init_values, target_accept, max_treedepth, progressbar, metric,
-            resume=resume, chain_method=chain_method, shard_data=shard_data,
+            resume=resume, chain_method=chain_method, shard_data=shard_data, dtype=dtype,
         )
         interrupted = False
         try:
@@ -261,7 +277,7 @@ def sample(
             collector.arrays(), model,
             attrs={"draws": draws, "tune": tune, "chains": chains, "seed": seed,
                    "target_accept": float(target_accept), "max_treedepth": max_treedepth, "metric": metric,
-                   "noncenter": noncenter, "chain_method": chain_method,
+                   "noncenter": noncenter, "chain_method": chain_method, "dtype": dtype,
                    "devices": jax.device_count() if chain_method == "devices" else 1,
                    "sharded_data": _sharded(model, shard_data),
                    "metric_used": describe_metric(last_state.carries) if last_state is not None else "none"},

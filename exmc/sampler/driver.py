@@ -19,7 +19,7 @@ import numpy as np
 
 from exmc._x64 import x64
 from exmc.compile.model import CompiledModel
-from exmc.sampler import adapt, interrupt, layouts, rng
+from exmc.sampler import adapt, interrupt, layouts, precision, rng
 from exmc.sampler.chunk import STAT_NAMES, fresh_carry, make_chunk, make_init, resolve
 
 BATCH_SECONDS = 0.25
@@ -70,6 +70,7 @@ class SamplerState:
     metric: str
     chain_method: str = "threads"   # the layout the chains ran in (layouts.py)
     shard_data: bool = False
+    dtype: str = "float64"          # the sampler's arithmetic (precision.py)
 
     @property
     def draws_done(self) -> int:
@@ -92,23 +93,24 @@ class _Kernels:
     timed chunk then measures sampling, not compilation, and sizes the next one right.
     """
 
-    def __init__(self, model: CompiledModel, max_treedepth: int, metric: str):
+    def __init__(self, model: CompiledModel, max_treedepth: int, metric: str, dtype: str = "float64"):
         dim = model.dim
         self.length = _buffer_length(dim)
-        logp_and_grad = jax.value_and_grad(model.logp_fn)
+        self.dtype = np.dtype(dtype)
+        logp_and_grad = jax.value_and_grad(model.logp_fn) if dtype == "float64" else precision.logp_and_grad(model, dtype)
         self.kind, rank = resolve(metric, dim)
         chunk = jax.jit(make_chunk(logp_and_grad, dim, self.length, max_treedepth, self.kind, rank))
         with x64(True):
             seed = jax.ShapeDtypeStruct((), jnp.uint64)
-            carry = jax.eval_shape(make_init(logp_and_grad, self.kind, rank), jax.ShapeDtypeStruct((dim,), jnp.float64))
+            carry = jax.eval_shape(make_init(logp_and_grad, self.kind, rank), jax.ShapeDtypeStruct((dim,), self.dtype))
             self.carry_template = carry
             self.chunk = chunk.lower(
                 seed, carry, jax.ShapeDtypeStruct((), jnp.int32),
-                jax.ShapeDtypeStruct((adapt.MAX_WINDOWS,), jnp.int32), jax.ShapeDtypeStruct((), jnp.float64),
+                jax.ShapeDtypeStruct((adapt.MAX_WINDOWS,), jnp.int32), jax.ShapeDtypeStruct((), self.dtype),
             ).compile()
         # chains x (length, dim) -> name -> (chains, length, *shape); stacked inside, so that
         # nothing outside the model's own functions compiles per number of chains
-        per_draw = jax.vmap(jax.vmap(lambda q: model._reported(model.evaluate(q)[1])))
+        per_draw = jax.vmap(jax.vmap(lambda q: model._reported(model.evaluate(q.astype(jnp.float64))[1])))
         self.values = jax.jit(lambda qs: per_draw(jnp.stack(qs)))
         self.model, self.logp_and_grad = model, logp_and_grad
         self.make_chunk = lambda lg: make_chunk(lg, dim, self.length, max_treedepth, self.kind, rank)
@@ -131,11 +133,11 @@ class _Kernels:
         return self.batched[key]
 
 
-def kernels(model: CompiledModel, max_treedepth: int, metric: str = "stan") -> _Kernels:
+def kernels(model: CompiledModel, max_treedepth: int, metric: str = "stan", dtype: str = "float64") -> _Kernels:
     cache = model.__dict__.setdefault("_kernels", {})
-    if (max_treedepth, metric) not in cache:
-        cache[max_treedepth, metric] = _Kernels(model, max_treedepth, metric)
-    return cache[max_treedepth, metric]
+    if (max_treedepth, metric, dtype) not in cache:
+        cache[max_treedepth, metric, dtype] = _Kernels(model, max_treedepth, metric, dtype)
+    return cache[max_treedepth, metric, dtype]
 
 
 def run_chains(
@@ -152,6 +154,7 @@ def run_chains(
     resume: SamplerState | None = None,
     chain_method: str = "threads",
     shard_data: bool = False,
+    dtype: str = "float64",
 ) -> Iterator[Batch]:
     """Yield batches until ``tune`` warmup and ``draws`` sampling iterations are done.
 
@@ -162,17 +165,17 @@ def run_chains(
     if resume is not None:
         tune, chains, seed = resume.tune, resume.chains, resume.seed
         target_accept, max_treedepth, metric = resume.target_accept, resume.max_treedepth, resume.metric
-        chain_method, shard_data = resume.chain_method, resume.shard_data
-    k = kernels(model, max_treedepth, metric)
+        chain_method, shard_data, dtype = resume.chain_method, resume.shard_data, resume.dtype
+    k = kernels(model, max_treedepth, metric, dtype)
     runner = k.runner(chain_method, chains, shard_data)
     # Ctrl-C under exmc.sample only asks to stop (interrupt.Guard): after a compilation,
     # before each chain's start and before each chunk, nothing more is compiled or run
     if interrupt.stopping():
         return
     schedule = adapt.schedule_for(k.kind, tune)
-    target = np.float64(target_accept)
+    target = k.dtype.type(target_accept)
     settings = dict(tune=tune, chains=chains, seed=seed, target_accept=target_accept,
-                    max_treedepth=max_treedepth, metric=metric, chain_method=chain_method, shard_data=shard_data)
+                    max_treedepth=max_treedepth, metric=metric, chain_method=chain_method, shard_data=shard_data, dtype=dtype)
     # Chain c's seed: splitmix64 of the user's seed and c (rng, decision 28).
     chain_seeds = [rng.host_mix(seed, c) for c in range(chains)]
 

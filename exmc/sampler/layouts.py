@@ -192,7 +192,7 @@ class Batched:
             seeds = per_chain((chains,), jnp.uint64)
             carries = jax.tree.map(lambda s: per_chain((chains,) + s.shape, s.dtype), carry_template)
             scalars = (per_chain((), jnp.int32), per_chain((adapt.MAX_WINDOWS,), jnp.int32),
-                       per_chain((), jnp.float64))
+                       per_chain((), carry_template.step_size.dtype))
             if layout == "vectorized":
                 fn = jax.vmap(make_chunk(logp_and_grad), in_axes=(0, 0, None, None, None))
                 self.mesh = None
@@ -248,7 +248,7 @@ class Batched:
         with x64(True):
             seeds = np.asarray(seeds, np.uint64)
             stacked = stack(carries)
-            args = (seeds, stacked, np.int32(n), np.asarray(schedule), np.float64(target))
+            args = (seeds, stacked, np.int32(n), np.asarray(schedule), target)
             if self.mesh is not None:
                 args = (to_global(seeds, self.spread), jax.tree.map(lambda x: to_global(x, self.spread), stacked),
                         *(to_global(a, self.same) for a in args[2:]), *self.data_args)
