@@ -65,3 +65,31 @@ def test_the_layouts_on_four_simulated_cpu_devices():
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     assert " passed" in result.stdout and "skipped" not in result.stdout
+
+
+@pytest.mark.slow
+def test_the_dashboards_stop_and_more_draws_in_the_vectorized_layout():
+    """The dashboard passes chain_method on; Stop then "+N draws" give one longer run's draws."""
+    import time
+
+    import exmc_widgets
+
+    ir = readme_model()
+    settings = dict(chains=2, seed=3, chain_method="vectorized")
+    dash = exmc_widgets.stream(ir, draws=10**6, tune=60, display=False, **settings)
+    deadline = time.monotonic() + 600  # compilation and warmup on a loaded machine
+    while dash.trace.n_draws == 0 and dash.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert dash.running, dash.title  # no failure in the background
+    dash.stop()
+    n = dash.trace.n_draws
+    assert 0 < n < 10**6
+    dash.extend(37)
+    assert dash.wait(600)
+    extended = dash.trace
+    reference = exmc.trace_from_batches(list(exmc.sample_stream(ir, draws=n + 37, tune=60, **settings)),
+                                        exmc.compile_model(ir))
+    assert extended.n_draws == n + 37
+    for group in ("posterior", "sample_stats", "warmup_posterior"):
+        for name, value in getattr(reference, group).items():
+            np.testing.assert_array_equal(getattr(extended, group)[name], value, err_msg=f"{group}[{name}]")
