@@ -17,8 +17,8 @@ know which layout ran them.
   (21 s against 0.3 s on a toy): ``shard_map`` keeps every device's chains to themselves, and
   the compiled program holds no collective at all (a test checks its HLO).
   With ``shard_data`` the mesh also has a ``data`` axis: the rows of the observed data are
-  split over it and each log-density evaluation adds the devices' sums with one ``psum``
-  (``sharding.py``).
+  split over it and each log-density evaluation adds the devices' sums through one
+  collective, in device order (``sharding.py``).
 
 Reproducibility (decision 66): an iteration's randomness depends only on the chain's seed and
 the iteration's number, so every layout draws from the same random numbers. ``devices``
@@ -40,8 +40,8 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from exmc import errors as E
-from exmc.sampler import adapt
 from exmc._x64 import x64
+from exmc.sampler import adapt
 
 CHAIN_METHODS = ("auto", "threads", "devices", "vectorized")
 
