@@ -226,7 +226,7 @@ def sample(
         else vectorized). ``trace.attrs["chain_method"]`` records the layout used. Draws equal
         the threaded ones bit for bit only with threads or one chain per device.
     shard_data : split the rows of the observed data over the devices (``chain_method``
-        "devices"): each device sums its rows' log-likelihood, one psum per evaluation adds
+        "devices"): each device sums its rows' log-likelihood, one collective per evaluation adds
         them (``exmc.sampler.sharding``). ``trace.attrs["sharded_data"]`` lists the
         observations split.
     dtype : "float64" (default) or "float32": the sampler's arithmetic (positions, log-density,
