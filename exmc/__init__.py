@@ -74,6 +74,7 @@ from exmc.trace_io import load_trace
 from exmc.diagnostics import ELPD, compare, compute_log_likelihood, loo, summary, waic
 from exmc.predictive import sample_posterior_predictive, sample_prior_predictive
 from exmc.compilation_cache import clear_compilation_cache
+from exmc.devices import set_host_devices
 
 _compilation_cache.enable()
 
@@ -92,6 +93,7 @@ __all__ = [
     "concat",
     "load_trace",
     "clear_compilation_cache",
+    "set_host_devices",
     "summary",
     "loo",
     "waic",

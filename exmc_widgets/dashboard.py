@@ -29,7 +29,7 @@ from exmc_widgets.live import Coordinator, SamplerRun
 from exmc_widgets.store import DrawStore
 
 STATIC = pathlib.Path(__file__).parent / "static"
-SAMPLER_OPTIONS = ("init_values", "target_accept", "max_treedepth", "metric", "noncenter")
+SAMPLER_OPTIONS = ("init_values", "target_accept", "max_treedepth", "metric", "noncenter", "chain_method", "shard_data", "dtype")
 BOKEH_FILES = ("bokeh.min.js", "bokeh-api.min.js")
 
 

@@ -7,6 +7,8 @@ import warnings
 import weakref
 from typing import Iterator, Mapping
 
+import jax
+
 from exmc import errors as E
 from exmc.collect import Collector
 from exmc.compile.model import CompiledModel, compile_model
@@ -14,7 +16,7 @@ from exmc.diagnostics.checks import warn_about
 from exmc.fingerprint import fingerprint
 from exmc.ir.ir import IR
 from exmc.ir.nodes import RV
-from exmc.sampler import interrupt
+from exmc.sampler import interrupt, layouts
 from exmc.sampler.chunk import METRICS, describe_metric
 from exmc.sampler.driver import Batch, SamplerState, run_chains
 from exmc.sampler.progress import ProgressBar
@@ -78,6 +80,26 @@ def _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, ini
         raise E.SettingsError(None, f"init_values must be a dict of rv name -> value, got {type(init_values).__name__}")
 
 
+def _check_layout(shard_data, dtype) -> None:
+    from exmc.sampler.precision import DTYPES
+
+    if not isinstance(shard_data, bool):
+        raise E.SettingsError(None, f"shard_data must be True or False, got {shard_data!r}")
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+        raise E.SettingsError(None, f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    if shard_data and dtype != "float64":
+        raise E.SettingsError(None, "shard_data=True computes in float64 only (dtype='float32' is not supported with it)")
+
+
+def _sharded(model: CompiledModel, shard_data: bool) -> list[str]:
+    """The observations whose rows were split over the devices (none without shard_data)."""
+    if not shard_data:
+        return []
+    from exmc.sampler.sharding import ShardedLogp
+
+    return list(ShardedLogp(model, jax.device_count()).names)
+
+
 def _plain_ints(*values) -> tuple[int, ...]:
     """numpy integers (np.int64(3)) as Python ints: the seed's 64-bit arithmetic and the
     trace's JSON attributes need them."""
@@ -97,6 +119,9 @@ def sample_stream(
     metric: str = DEFAULT_METRIC,
     noncenter: str | bool = "auto",
     resume: SamplerState | None = None,
+    chain_method: str = "auto",
+    shard_data: bool = False,
+    dtype: str = "float64",
 ) -> Iterator[Batch]:
     """Sample with NUTS, yielding ``Batch`` es of draws as they are made.
 
@@ -108,8 +133,12 @@ def sample_stream(
     ``resume=batch.state`` continues the chains of an earlier stream from that batch, with
     ``draws`` more draws and no new warmup (the rest of it if the stream stopped in warmup);
     the other settings come from the state. The draws equal those of one longer run.
+    ``batch.state.chain_method`` is the layout the chains run in.
     """
     _check_settings(draws, tune, chains, seed, target_accept, max_treedepth, init_values, metric)
+    _check_layout(shard_data, dtype)
+    if resume is None:
+        chain_method = layouts.resolve(chain_method, int(chains), shard_data)
     draws, tune, chains, seed, max_treedepth = _plain_ints(draws, tune, chains, seed, max_treedepth)
     if resume is None and draws == 0 and tune == 0:
         raise E.SettingsError(None, "draws and tune are both 0: there is nothing to sample")
@@ -124,6 +153,7 @@ def sample_stream(
     batches = run_chains(
         model, draws=draws, tune=tune, chains=chains, seed=seed, init_values=init_values,
         target_accept=float(target_accept), max_treedepth=max_treedepth, metric=metric, resume=resume,
+        chain_method=chain_method, shard_data=shard_data, dtype=dtype,
     )
     bar = None
     if progressbar:
@@ -155,6 +185,9 @@ def sample(
     resume: SamplerState | None = None,
     *,
     checks: bool = True,
+    chain_method: str = "auto",
+    shard_data: bool = False,
+    dtype: str = "float64",
 ) -> Trace:
     """Sample the posterior of ``ir`` with NUTS and Stan's three-phase warmup.
 
@@ -184,6 +217,22 @@ def sample(
         more draws, no new warmup (see ``sample_stream``).
     checks : run the post-sampling checks (below); False skips them (they run in bounded
         memory; 34 s for 200,000 draws x 4 chains of a 100-d model on a shared two-core machine).
+    chain_method : where the chains run (``exmc.sampler.layouts``, decisions 65-67): "threads"
+        (one thread per chain, each calling one compiled chain: the CPU default), "devices"
+        (one compiled ``shard_map`` over every device, chains beyond one per device vmapped
+        within it; the number of chains must be a multiple of the devices), "vectorized" (all
+        chains vmapped on one device) or "auto" (threads on one CPU process; devices across
+        processes, with ``shard_data``, or on several accelerators the chains fill evenly;
+        else vectorized). ``trace.attrs["chain_method"]`` records the layout used. Draws equal
+        the threaded ones bit for bit only with threads or one chain per device.
+    shard_data : split the rows of the observed data over the devices (``chain_method``
+        "devices"): each device sums its rows' log-likelihood, one collective per evaluation adds
+        them (``exmc.sampler.sharding``). ``trace.attrs["sharded_data"]`` lists the
+        observations split.
+    dtype : "float64" (default) or "float32": the sampler's arithmetic (positions, log-density,
+        gradient, adaptation) in single precision, for accelerators; the observed data enter
+        as float32. Limits in ``exmc.sampler.precision`` (decision 69): energy errors are
+        rounded to about |logp| * 6e-8, so very large likelihoods need float64.
 
     Returns a ``Trace``. Draws are copied into arrays allocated once per phase, so memory
     grows with the draws kept (decision 36). KeyboardInterrupt (Ctrl-C) stops the run after
@@ -195,12 +244,16 @@ def sample(
     if not isinstance(checks, bool):
         raise E.SettingsError(None, f"checks must be True or False, got {checks!r}")
     model = _model(ir, noncenter) if resume is None else _resumed_model(ir, resume)
+    if resume is not None:
+        chain_method, shard_data, dtype = resume.chain_method, resume.shard_data, resume.dtype
+    elif isinstance(shard_data, bool):
+        chain_method = layouts.resolve(chain_method, int(chains) if isinstance(chains, numbers.Integral) else 1, shard_data)
     collector = Collector()
     last_state = None  # the last batch's, for what warmup settled on
     with interrupt.Guard() as guard:
         stream = sample_stream(
             model, draws, tune, chains, seed, init_values, target_accept, max_treedepth, progressbar, metric,
-            resume=resume,
+            resume=resume, chain_method=chain_method, shard_data=shard_data, dtype=dtype,
         )
         interrupted = False
         try:
@@ -224,7 +277,9 @@ def sample(
             collector.arrays(), model,
             attrs={"draws": draws, "tune": tune, "chains": chains, "seed": seed,
                    "target_accept": float(target_accept), "max_treedepth": max_treedepth, "metric": metric,
-                   "noncenter": noncenter,
+                   "noncenter": noncenter, "chain_method": chain_method, "dtype": dtype,
+                   "devices": jax.device_count() if chain_method == "devices" else 1,
+                   "sharded_data": _sharded(model, shard_data),
                    "metric_used": describe_metric(last_state.carries) if last_state is not None else "none"},
         )
         if checks:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
@@ -23,7 +22,7 @@ import numpy as np
 
 from exmc._x64 import x64
 from exmc.compile.model import CompiledModel
-from exmc.sampler import adapt, interrupt, rng
+from exmc.sampler import adapt, interrupt, layouts, precision, rng
 from exmc.sampler.chunk import STAT_NAMES, fresh_carry, make_chunk, make_init, resolve
 
 BATCH_SECONDS = 0.25
@@ -74,6 +73,9 @@ class SamplerState:
     target_accept: float
     max_treedepth: int
     metric: str
+    chain_method: str = "threads"   # the layout the chains ran in (layouts.py)
+    shard_data: bool = False
+    dtype: str = "float64"          # the sampler's arithmetic (precision.py)
 
     @property
     def draws_done(self) -> int:
@@ -90,18 +92,24 @@ def _buffer_length(dim: int) -> int:
 
 
 class _Kernels:
-    """The compiled pieces for one model, max_treedepth and metric, compiled once.
+    """The compiled pieces for one model, max_treedepth, metric and dtype, compiled once.
 
     The chunk is compiled ahead of time, here, with shapes from ``eval_shape``: the first
     timed chunk then measures sampling, not compilation, and sizes the next one right.
-    The model's data (``model.data``) are the chunk's last argument, not constants in it,
-    so a model that differs only in its data values runs the same executable (decision 57).
+    The model's data (``model.data``) are the threaded chunk's last argument, not constants
+    in it, so a model that differs only in its data values runs the same executable
+    (decision 57). In float32 (``precision.py``) the data are the log-density's constants.
     """
 
-    def __init__(self, model: CompiledModel, max_treedepth: int, metric: str):
+    def __init__(self, model: CompiledModel, max_treedepth: int, metric: str, dtype: str = "float64"):
         dim = model.dim
         self.length = _buffer_length(dim)
-        value_and_grad = jax.value_and_grad(model.logp_fn)
+        self.dtype = np.dtype(dtype)
+        if dtype == "float64":
+            value_and_grad = jax.value_and_grad(model.logp_fn)
+        else:
+            single = precision.logp_and_grad(model, dtype)
+            value_and_grad = lambda q, data: single(q)  # noqa: E731  (data are its constants)
         self.kind, rank = resolve(metric, dim)
         kind, length = self.kind, self.length
 
@@ -114,22 +122,47 @@ class _Kernels:
             seed = jax.ShapeDtypeStruct((), jnp.uint64)
             carry = jax.eval_shape(
                 lambda q0, data: make_init(lambda q: value_and_grad(q, data), self.kind, rank)(q0),
-                jax.ShapeDtypeStruct((dim,), jnp.float64), data_spec,
+                jax.ShapeDtypeStruct((dim,), self.dtype), data_spec,
             )
             self.carry_template = carry
             self.chunk = jax.jit(run).lower(
                 seed, carry, jax.ShapeDtypeStruct((), jnp.int32),
-                jax.ShapeDtypeStruct((adapt.MAX_WINDOWS,), jnp.int32), jax.ShapeDtypeStruct((), jnp.float64),
+                jax.ShapeDtypeStruct((adapt.MAX_WINDOWS,), jnp.int32), jax.ShapeDtypeStruct((), self.dtype),
                 data_spec,
             ).compile()
 
         # chains x (length, dim) -> name -> (chains, length, *shape); stacked inside, so that
         # nothing outside the model's own functions compiles per number of chains
         def values(qs, data):
-            one = jax.vmap(jax.vmap(lambda q: model._reported(model.evaluate(q, data)[1])))
+            one = jax.vmap(jax.vmap(lambda q: model._reported(model.evaluate(q.astype(jnp.float64), data)[1])))
             return one(jnp.stack(qs))
 
         self.values = jax.jit(values)
+        self.model, self.value_and_grad = model, value_and_grad
+        self.make_chunk = lambda lg: make_chunk(lg, dim, length, max_treedepth, kind, rank)
+        self.settings = (max_treedepth, metric, dtype)
+
+    def runner(self, chain_method: str, chains: int, shard_data: bool = False, model: CompiledModel | None = None):
+        """The layout that advances ``model`` 's chains (``layouts``; default: the model these
+        kernels were built for). Threads run the shared executable with the model's data as an
+        argument. The batched layouts' programs hold the model's data as constants, so they are
+        kept on the model itself (never shared with a model of other data), per number of
+        chains and devices."""
+        model = self.model if model is None else model
+        if chain_method == "threads":
+            return layouts.Threads(self.chunk, chains, model.data)
+        cache = model.__dict__.setdefault("_batched", {})
+        key = (*self.settings, chain_method, chains, shard_data, jax.device_count())
+        if key not in cache:
+            sharded = None
+            if shard_data:
+                from exmc.sampler.sharding import ShardedLogp
+
+                sharded = ShardedLogp(model, jax.device_count())
+            data, value_and_grad = model.data, self.value_and_grad
+            cache[key] = layouts.Batched(chain_method, self.make_chunk, lambda q: value_and_grad(q, data),
+                                         self.carry_template, chains, sharded)
+        return cache[key]
 
 
 # Kernels shared by models that differ only in their data (CompiledModel.structure_key):
@@ -137,16 +170,16 @@ class _Kernels:
 _shared: "weakref.WeakValueDictionary[tuple, _Kernels]" = weakref.WeakValueDictionary()
 
 
-def kernels(model: CompiledModel, max_treedepth: int, metric: str = "stan") -> _Kernels:
+def kernels(model: CompiledModel, max_treedepth: int, metric: str = "stan", dtype: str = "float64") -> _Kernels:
     cache = model.__dict__.setdefault("_kernels", {})
-    if (max_treedepth, metric) not in cache:
-        key = (model.structure_key(), max_treedepth, metric)
+    if (max_treedepth, metric, dtype) not in cache:
+        key = (model.structure_key(), max_treedepth, metric, dtype)
         shared = _shared.get(key)
         if shared is None:
-            shared = _Kernels(model, max_treedepth, metric)
+            shared = _Kernels(model, max_treedepth, metric, dtype)
             _shared[key] = shared
-        cache[max_treedepth, metric] = shared
-    return cache[max_treedepth, metric]
+        cache[max_treedepth, metric, dtype] = shared
+    return cache[max_treedepth, metric, dtype]
 
 
 def run_chains(
@@ -161,25 +194,31 @@ def run_chains(
     max_treedepth: int,
     metric: str = "stan",
     resume: SamplerState | None = None,
+    chain_method: str = "threads",
+    shard_data: bool = False,
+    dtype: str = "float64",
 ) -> Iterator[Batch]:
     """Yield batches until ``tune`` warmup and ``draws`` sampling iterations are done.
 
     With ``resume``, the chains go on from that state (the rest of its warmup, if it stopped
     there, then ``draws`` more draws); its settings replace the arguments.
+    ``chain_method`` is a layout ``layouts.resolve`` returned ("auto" resolved).
     """
     if resume is not None:
         tune, chains, seed = resume.tune, resume.chains, resume.seed
         target_accept, max_treedepth, metric = resume.target_accept, resume.max_treedepth, resume.metric
-    k = kernels(model, max_treedepth, metric)
+        chain_method, shard_data, dtype = resume.chain_method, resume.shard_data, resume.dtype
+    k = kernels(model, max_treedepth, metric, dtype)
+    runner = k.runner(chain_method, chains, shard_data, model)
     data = model.data  # this model's values, for the shared executable (decision 57)
     # Ctrl-C under exmc.sample only asks to stop (interrupt.Guard): after a compilation,
     # before each chain's start and before each chunk, nothing more is compiled or run
     if interrupt.stopping():
         return
     schedule = adapt.schedule_for(k.kind, tune)
-    target = np.float64(target_accept)
+    target = k.dtype.type(target_accept)
     settings = dict(tune=tune, chains=chains, seed=seed, target_accept=target_accept,
-                    max_treedepth=max_treedepth, metric=metric)
+                    max_treedepth=max_treedepth, metric=metric, chain_method=chain_method, shard_data=shard_data, dtype=dtype)
     # Chain c's seed: splitmix64 of the user's seed and c (rng, decision 28).
     chain_seeds = [rng.host_mix(seed, c) for c in range(chains)]
 
@@ -207,39 +246,30 @@ def run_chains(
     else:
         carries, done, drawn_before = list(resume.carries), resume.iterations, resume.draws_done
 
-    def advance(c: int, n: int):
-        with x64(True):
-            carry, out = k.chunk(chain_seeds[c], carries[c], np.int32(n), schedule, target, data)
-            jax.block_until_ready(out)
-            return carry, out
-
     total_iterations = tune + drawn_before + draws
     n = min(FIRST_CHUNK, k.length)
-    with ThreadPoolExecutor(max_workers=chains, thread_name_prefix="exmc-chain") as pool:
-        overhead = _round_overhead(pool, advance, chains)
-        while done < total_iterations and not interrupt.stopping():
+    runner.sync()
+    try:
+        overhead = _round_overhead(runner, chain_seeds, carries, schedule, target)
+        while done < total_iterations:
+            # every process of a multi-host run goes on, and cuts its chunk, as process 0 does
+            n, stop = runner.agree(n, interrupt.stopping())
+            if stop:
+                break
             phase_end = tune if done < tune else total_iterations
             n = max(1, min(n, phase_end - done, k.length))
             started = time.perf_counter()
-            futures = [pool.submit(advance, c, n) for c in range(chains)]
-            try:
-                results = [f.result() for f in futures]
-                interrupted = False
-            except KeyboardInterrupt:
-                # The chunks in flight finish within a batch's time: keep their draws too.
-                results = [f.result() for f in futures]
-                interrupted = True
+            carries, outs, interrupted = runner.advance(chain_seeds, carries, n, schedule, target)
             elapsed = time.perf_counter() - started
-            carries = [r[0] for r in results]
             with x64(True):
-                values = k.values(tuple(r[1]["q"] for r in results), data)
+                values = k.values(tuple(out["q"] for out in outs), data)
             warm = done < tune
             # Slice on the host (slicing device arrays by a varying n would compile each n) and
             # copy: a batch owns exactly its n draws, never a view that would keep the chunk's
             # whole output buffer (chains x buffer length x dim) alive as long as the batch
             draws_out = {name: np.array(np.asarray(v)[:, :n]) for name, v in values.items()}
-            stats = {s: np.stack([np.asarray(r[1][s])[:n] for r in results]) for s in STAT_NAMES}
-            del values, results
+            stats = {s: np.stack([np.asarray(out[s])[:n] for out in outs]) for s in STAT_NAMES}
+            del values, outs
             done += n
             yield Batch(
                 phase="warmup" if warm else "sampling",
@@ -252,21 +282,19 @@ def run_chains(
             if interrupted:
                 raise KeyboardInterrupt
             n = next_chunk_length(elapsed, n, overhead, k.length)
+    finally:
+        runner.close()
 
 
-def _round_overhead(pool: ThreadPoolExecutor, advance, chains: int) -> float:
+def _round_overhead(runner, seeds, carries, schedule, target) -> float:
     """Seconds one round of chunk calls costs with no iterations: dispatch, argument
-    handling and thread hand-off, about a millisecond a chain. The results are dropped
-    (the chunk is a pure function of its arguments), so this changes no draw."""
+    handling and thread hand-off, about a millisecond a chain in threads. The results are
+    dropped (the chunk is a pure function of its arguments), so this changes no draw; every
+    process of a multi-host run makes the same call."""
     started = time.perf_counter()
-    futures = [pool.submit(advance, c, 0) for c in range(chains)]
-    try:
-        for f in futures:
-            f.result()
-    except KeyboardInterrupt:
-        for f in futures:
-            f.result()
-        raise
+    _, _, interrupted = runner.advance(seeds, carries, 0, schedule, target)
+    if interrupted:
+        raise KeyboardInterrupt
     return time.perf_counter() - started
 
 
