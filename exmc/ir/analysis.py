@@ -198,7 +198,9 @@ def _dtypes(ir: IR) -> dict[str, object]:
     return {n.name: n.value.dtype for n in ir.nodes if isinstance(n, Data)}
 
 
-def _det_shape(node: Det, shapes: Mapping[str, tuple[int, ...]], dtypes: Mapping[str, object] = {}) -> tuple[int, ...]:
+def _trace_fn(node, shapes: Mapping[str, tuple[int, ...]], dtypes: Mapping[str, object], error) -> jax.ShapeDtypeStruct:
+    """The shape and dtype of ``node.fn`` on its deps' shapes (a det node's or a potential's),
+    ``error`` (an ExmcError class) naming the node when it fails or returns no single array."""
     inputs = [jax.ShapeDtypeStruct(shapes[d], dtypes.get(d, jnp.float64)) for d in node.deps]
     described = ", ".join(f"{d} {shapes[d]}" for d in node.deps)
     try:
@@ -209,9 +211,12 @@ def _det_shape(node: Det, shapes: Mapping[str, tuple[int, ...]], dtypes: Mapping
             out = jax.eval_shape(lambda *values: node.fn(*values), *inputs)
     except Exception as err:  # noqa: BLE001 - any failure of user code is reported on the node
         message = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        raise E.DeterministicError(
-            node.name, f"fn fails on its inputs ({described}): {type(err).__name__}: {message}"
-        ) from None
+        raise error(node.name, f"fn fails on its inputs ({described}): {type(err).__name__}: {message}") from None
+    return out
+
+
+def _det_shape(node: Det, shapes: Mapping[str, tuple[int, ...]], dtypes: Mapping[str, object] = {}) -> tuple[int, ...]:
+    out = _trace_fn(node, shapes, dtypes, E.DeterministicError)
     if not isinstance(out, jax.ShapeDtypeStruct):
         raise E.DeterministicError(node.name, f"fn must return one array, got {type(out).__name__}")
     if not (jnp.issubdtype(out.dtype, jnp.floating) or jnp.issubdtype(out.dtype, jnp.integer)):
@@ -222,17 +227,7 @@ def _det_shape(node: Det, shapes: Mapping[str, tuple[int, ...]], dtypes: Mapping
 def _check_potential(ir: IR, node: Potential, shapes: Mapping[str, tuple[int, ...]]) -> None:
     """``fn`` runs on its deps' shapes and returns one array of real numbers (summed into the
     log-density); anything else is a ``PotentialError`` naming the potential, before sampling."""
-    dtypes = _dtypes(ir)
-    inputs = [jax.ShapeDtypeStruct(shapes[d], dtypes.get(d, jnp.float64)) for d in node.deps]
-    described = ", ".join(f"{d} {shapes[d]}" for d in node.deps)
-    try:
-        with x64(True):
-            out = jax.eval_shape(lambda *values: node.fn(*values), *inputs)
-    except Exception as err:  # noqa: BLE001 - any failure of user code is reported on the node
-        message = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        raise E.PotentialError(
-            node.name, f"fn fails on its inputs ({described}): {type(err).__name__}: {message}"
-        ) from None
+    out = _trace_fn(node, shapes, _dtypes(ir), E.PotentialError)
     if not isinstance(out, jax.ShapeDtypeStruct):
         raise E.PotentialError(
             node.name, f"fn must return one array of real numbers to sum into the log-density, got {type(out).__name__}"

@@ -237,15 +237,22 @@ def det(ir: IR, name: str, fn: Callable, deps: Sequence[str] | str, *, dims=None
     """
     name = _check_name(ir, name)
     dims = check_dims(name, dims)
+    deps = fn_and_deps(name, fn, deps, E.DeterministicError)
+    return ir.replace(ir.nodes + (Det(name, fn, deps, dims=dims),))
+
+
+def fn_and_deps(name: str, fn, deps, error) -> tuple[str, ...]:
+    """Check a det node's or a potential's ``fn`` (callable) and ``deps`` (a name or names);
+    the deps as a tuple. ``error``: the ExmcError class that names the node."""
     if not callable(fn):
-        raise E.DeterministicError(name, f"fn must be callable, got {fn!r}")
+        raise error(name, f"fn must be callable, got {fn!r}")
     if isinstance(deps, str):
         deps = (deps,)
     try:
         deps = tuple(deps)
     except TypeError:
-        raise E.DeterministicError(name, f"deps must be a list of node names, got {deps!r}") from None
+        raise error(name, f"deps must be a list of node names, got {deps!r}") from None
     for dep in deps:
         if not isinstance(dep, str) or not dep:
             raise E.UnknownReferenceError(name, f"deps must be node names, got {dep!r}")
-    return ir.replace(ir.nodes + (Det(name, fn, deps, dims=dims),))
+    return deps

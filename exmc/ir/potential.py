@@ -15,18 +15,8 @@ if TYPE_CHECKING:
 
 def potential(ir: "IR", name: str, fn: Callable, deps: Sequence[str] | str) -> "IR":
     """Add the potential ``name``: ``sum(fn(*values of deps))`` joins the log-density."""
-    from exmc.ir.builder import _check_name
+    from exmc.ir.builder import _check_name, fn_and_deps
 
     name = _check_name(ir, name)
-    if not callable(fn):
-        raise E.PotentialError(name, f"fn must be callable, got {fn!r}")
-    if isinstance(deps, str):
-        deps = (deps,)
-    try:
-        deps = tuple(deps)
-    except TypeError:
-        raise E.PotentialError(name, f"deps must be a list of node names, got {deps!r}") from None
-    for dep in deps:
-        if not isinstance(dep, str) or not dep:
-            raise E.UnknownReferenceError(name, f"deps must be node names, got {dep!r}")
+    deps = fn_and_deps(name, fn, deps, E.PotentialError)
     return ir.replace(ir.nodes + (Potential(name, fn, deps),))
