@@ -1,6 +1,14 @@
 """Strict settings for every test: JAX dtype promotion strict; warnings are errors (pyproject)."""
 
-import jax
+import os
+
+# The persistent compilation cache stays out of the test process (decision 73): writing an
+# executable to it crashed the suite once in JAX's serializer (a segfault in
+# put_executable_and_time, after some thousand compilations). Its own tests run in child
+# processes that set it explicitly (tests/test_compilation_cache.py).
+os.environ["EXMC_COMPILATION_CACHE"] = "0"
+
+import jax  # noqa: E402
 import pytest
 
 jax.config.update("jax_numpy_dtype_promotion", "strict")
