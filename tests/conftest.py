@@ -1,5 +1,6 @@
 """Strict settings for every test: JAX dtype promotion strict; warnings are errors (pyproject)."""
 
+import gc
 import os
 
 # The persistent compilation cache stays out of the test process (decision 73): writing an
@@ -12,6 +13,18 @@ import jax  # noqa: E402
 import pytest
 
 jax.config.update("jax_numpy_dtype_promotion", "strict")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_code():
+    """Each XLA executable holds a few memory maps of machine code, and a Linux process may
+    hold 65530 maps (vm.max_map_count): past that, XLA's next compilation segfaults. The whole
+    suite in one process compiles more than that (JAX keeps every eager operation's executable
+    for each shape it met), so what a module compiled goes when the module is done. Models'
+    compilations go with their IRs (decision 74)."""
+    yield
+    gc.collect()
+    jax.clear_caches()
 
 
 @pytest.fixture

@@ -26,6 +26,21 @@ class Structure:
         return (Structure, ())
 
 
+class Compiled:
+    """What ``exmc.sample`` compiled from this very IR (noncenter setting -> CompiledModel),
+    so that sampling it again reuses the compilation. Held by the IR, so it goes when the
+    IR does (a table outside the IR kept every model ever sampled alive, decision 74); never
+    pickled, copied or fingerprinted."""
+
+    __slots__ = ("models",)
+
+    def __init__(self):
+        self.models: dict = {}
+
+    def __reduce__(self):
+        return (Compiled, ())
+
+
 @dataclass(frozen=True)
 class IR:
     """A model as data. Immutable: ``rv``, ``obs`` and ``det`` return a new IR.
@@ -40,6 +55,8 @@ class IR:
     rewrites: tuple[Rewrite, ...] = ()
     structure: Structure = field(default_factory=Structure, compare=False, repr=False)
     coords: Mapping[str, tuple] = field(default_factory=dict)
+    compiled: Compiled = field(default_factory=Compiled, init=False, compare=False, repr=False,
+                               metadata={"fingerprint": False})
 
     # The builder methods (function forms in exmc.ir.builder).
     def rv(self, name: str, dist, params: Mapping, *, shape=None, transform=None, noncenter: bool = True,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 import warnings
-import weakref
 from typing import Iterator, Mapping
 
 import jax
@@ -25,10 +24,6 @@ from exmc.trace import Trace, trace_from_arrays
 DEFAULT_METRIC = "auto"  # low-rank where warmup finds correlations, else diagonal: DECISIONS 49
 MAX_TREEDEPTH = 30  # 2**30 leapfrog steps a draw; the leaf counters have room for it
 
-# IR -> CompiledModel, so that sampling the same model again reuses its compilation.
-_compiled: dict[tuple[int, str | bool], tuple[weakref.ref, CompiledModel]] = {}
-
-
 def _model(model: IR | CompiledModel, noncenter: str | bool = "auto") -> CompiledModel:
     if isinstance(model, CompiledModel):
         return model
@@ -36,12 +31,10 @@ def _model(model: IR | CompiledModel, noncenter: str | bool = "auto") -> Compile
         raise E.ExmcError(None, f"expected an exmc.IR or CompiledModel, got {type(model).__name__}")
     if not (isinstance(noncenter, bool) or (isinstance(noncenter, str) and noncenter == "auto")):
         raise E.SettingsError(None, f'noncenter must be "auto", True or False, got {noncenter!r}')
-    key = (id(model), noncenter)
-    entry = _compiled.get(key)
-    if entry is not None and entry[0]() is model:
-        return entry[1]
-    compiled = compile_model(model, noncenter=noncenter)
-    _compiled[key] = (weakref.ref(model, lambda _: _compiled.pop(key, None)), compiled)
+    # kept on the IR (IR.compiled), so that sampling the same model again reuses its compilation
+    compiled = model.compiled.models.get(noncenter)
+    if compiled is None:
+        compiled = model.compiled.models[noncenter] = compile_model(model, noncenter=noncenter)
     return compiled
 
 
@@ -51,7 +44,7 @@ def _resumed_model(ir, resume) -> CompiledModel:
     model = resume.model
     if ir is model:
         return model
-    if isinstance(ir, IR) and any(e[1] is model for key, e in _compiled.items() if key[0] == id(ir) and e[0]() is ir):
+    if isinstance(ir, IR) and any(m is model for m in ir.compiled.models.values()):
         return model
     # the same model built again (another cell, another IR object): its fingerprint says so
     if isinstance(ir, IR) and fingerprint(ir) == fingerprint(model.source_ir):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
+import weakref
 
 import jax
 import numpy as np
@@ -174,6 +176,22 @@ def test_model_and_sampler_compile_once_for_all_chains():
     four_chains = count(ir, 4)
     assert 0 < four_chains == one_chain  # the chains share every compilation
     assert count(ir, 4) == 0  # warm: the same IR samples again without compiling
+
+
+def test_a_dropped_model_frees_its_compiled_code():
+    # decision 74: a table of compiled models keyed by the IR kept every model ever sampled
+    # (and its executables) alive, until XLA ran out of memory maps and crashed
+    ir = readme_ir()
+    trace = exmc.sample(ir, seed=0, **SMALL)
+    (compiled,) = ir.compiled.models.values()
+    kernels = [k for k in vars(compiled).values() if isinstance(k, dict)]
+    assert trace.posterior["mu"].shape[0] == SMALL["chains"] and kernels
+    dropped = [weakref.ref(ir), weakref.ref(compiled)]
+    shared = len(driver._shared)
+    del ir, trace, compiled, kernels
+    gc.collect()
+    assert [r() for r in dropped] == [None, None]
+    assert len(driver._shared) < shared  # the compiled chunk went with its model
 
 
 @pytest.mark.parametrize(
