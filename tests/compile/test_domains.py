@@ -1,5 +1,6 @@
-"""Run-time domains (decision 54): a parameter computed by a det node outside its domain makes
-the log-density -inf at that point, for every family, and NUTS rejects such proposals."""
+"""Run-time domains (decisions 54, 63): a parameter computed by a det node outside its domain
+makes the log-density -inf at that point, never finite or NaN, for every family (multivariate,
+categorical and mixture ones included), and NUTS rejects such proposals."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 import exmc
-from exmc.dist import CONTINUOUS, DISCRETE
+from exmc.dist import CATEGORICAL, CONTINUOUS, DISCRETE, MULTIVARIATE
 
 # family -> (valid parameters, the parameter a det node drives, its bad value, data)
 CASES = {
@@ -49,10 +50,46 @@ CASES = {
 }
 
 
+EYE = np.eye(2)
+# the multivariate, categorical and mixture families (decision 63): a det node driving a parameter
+# out of its domain or out of a relation between its elements (weights summing to 1, ordered
+# cutpoints, a Cholesky factor's positive diagonal, a positive definite matrix).
+# name -> (family, other parameters, the parameter a det node drives, good value, bad value, data)
+MULTIVARIATE_CASES = {
+    "MvNormal-chol-diagonal": (exmc.MvNormal, {"mu": np.zeros(2)}, "chol", EYE, np.array([[1.0, 0.0], [0.5, -1.0]]),
+                               [[0.3, -0.2]]),
+    "MvNormal-cov-not-pd": (exmc.MvNormal, {"mu": np.zeros(2)}, "cov", EYE, np.array([[1.0, 2.0], [2.0, 1.0]]),
+                            [[0.3, -0.2]]),
+    "MvNormal-tau-negative": (exmc.MvNormal, {"mu": np.zeros(2)}, "tau", EYE, -EYE, [[0.3, -0.2]]),
+    "LKJCholesky-eta": (exmc.LKJCholesky, {"n": 2.0}, "eta", 2.0, -1.0, [[[1.0, 0.0], [0.6, 0.8]]]),
+    "Dirichlet-a": (exmc.Dirichlet, {}, "a", np.ones(3), np.array([1.0, -1.0, 1.0]), [[0.2, 0.3, 0.5]]),
+    "ZeroSumNormal-sigma": (exmc.ZeroSumNormal, {}, "sigma", 1.0, -1.0, [[0.5, -0.5]]),
+    "GaussianRandomWalk-sigma": (exmc.GaussianRandomWalk, {"mu": 0.0}, "sigma", 1.0, -1.0, [[0.1, 0.3, 0.2]]),
+    "NormalMixture-sigma": (exmc.NormalMixture, {"w": np.array([0.4, 0.6]), "mu": np.array([-1.0, 1.0])}, "sigma",
+                            np.ones(2), np.array([1.0, -1.0]), [0.3, -0.2]),
+    "NormalMixture-w-sum": (exmc.NormalMixture, {"mu": np.array([-1.0, 1.0]), "sigma": np.ones(2)}, "w",
+                            np.array([0.4, 0.6]), np.array([0.4, 0.4]), [0.3, -0.2]),
+    "Mixture-w-sum": (exmc.Mixture, {"components": [(exmc.Normal, {"mu": -1.0, "sigma": 1.0}),
+                                                    (exmc.Normal, {"mu": 1.0, "sigma": 1.0})]}, "w",
+                      np.array([0.4, 0.6]), np.array([0.9, 0.9]), [0.3, -0.2]),
+    "Categorical-p-range": (exmc.Categorical, {}, "p", np.array([0.3, 0.7]), np.array([1.5, -0.5]), [0.0, 1.0]),
+    "Categorical-p-sum": (exmc.Categorical, {}, "p", np.array([0.3, 0.7]), np.array([0.3, 0.3]), [0.0, 1.0]),
+    "OrderedLogistic-cutpoints": (exmc.OrderedLogistic, {"eta": 0.0}, "cutpoints", np.array([-1.0, 1.0]),
+                                  np.array([1.0, -1.0]), [0.0, 2.0]),
+    "Multinomial-p-sum": (exmc.Multinomial, {"n": 3.0}, "p", np.array([0.3, 0.7]), np.array([0.5, 0.7]), [[1.0, 2.0]]),
+}
+# every case as (family, other parameters, driven parameter or None, good value, bad value, data)
+ALL = {
+    **{name: (dist, params, param, 3.0 if param is None else params[param], bad, data)
+       for name, (dist, params, param, bad, data) in CASES.items()},
+    **MULTIVARIATE_CASES,
+}
+
+
 def _model(case, threshold):
     """u ~ Normal(0, 1); v = bad if u > threshold else good; y ~ family(..., param=v), observed."""
-    dist, params, param, bad, data = case
-    good = 3.0 if param is None else params[param]
+    dist, params, param, good, bad, data = case
+    good, bad = np.asarray(good, dtype=np.float64), np.asarray(bad, dtype=np.float64)
     params = dict(params) if param is None else {**params, param: "v"}
     return (
         exmc.Builder.new_ir()
@@ -64,13 +101,13 @@ def _model(case, threshold):
 
 
 def test_every_family_has_a_case():
-    names = {case[0].__name__ for case in CASES.values()}
-    assert {d.__name__ for d in CONTINUOUS + DISCRETE} <= names
+    names = {case[0].__name__ for case in ALL.values()}
+    assert {d.__name__ for d in CONTINUOUS + DISCRETE + MULTIVARIATE + CATEGORICAL} <= names
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", list(ALL))
 def test_a_parameter_outside_its_domain_gives_minus_inf(name):
-    model = exmc.compile_model(_model(CASES[name], threshold=0.0))
+    model = exmc.compile_model(_model(ALL[name], threshold=0.0))
     inside, outside = model.logp(np.array([-1.0])), model.logp(np.array([1.0]))
     assert np.isfinite(inside)
     assert outside == -np.inf  # never finite, never NaN
@@ -103,10 +140,10 @@ def test_the_poisson_hack_of_the_issue_is_no_longer_finite():
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::exmc.SamplingWarning")
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", list(ALL))
 def test_nuts_rejects_proposals_outside_the_domain(name):
     # 16% of u's prior lies past 1: NUTS proposes there often and must never accept it
-    trace = exmc.sample(_model(CASES[name], threshold=1.0), draws=200, tune=200, chains=2, seed=3, progressbar=False)
+    trace = exmc.sample(_model(ALL[name], threshold=1.0), draws=200, tune=200, chains=2, seed=3, progressbar=False)
     u = trace.posterior["u"]
     assert u.shape == (2, 200)  # every draw counted
     assert np.all(np.isfinite(u)) and np.all(np.isfinite(trace.sample_stats["lp"]))
