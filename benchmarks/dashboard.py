@@ -147,6 +147,9 @@ def with_dashboard(ir, draws, tune, chains) -> tuple[float, dict]:
     stats = {
         "complete_s": ended[0] - started,
         "longest_update_s": max(e["seconds"] for e in log),
+        "longest_update": (lambda i: f"flush {i + 1} of {len(log)}, parts {'+'.join(log[i]['parts']) or 'none'}"
+                           f"{', after sampling' if log[i]['final'] else ''}, {log[i]['batches']} batches")(
+            int(np.argmax([e["seconds"] for e in log]))),
         "max_gap_s": float(np.diff(times).max()),
         "reads": len(running),
         "max_lag_draws": max((r["sampler"] - r["header"] for r in running), default=0),
@@ -204,7 +207,8 @@ def main() -> None:
     for k, stats in enumerate(runs):
         print(f"run {k}: \"(complete)\" shown after {stats['complete_s']:.2f} s, every summary row final after "
               f"{dashed[k]:.2f} s")
-        print(f"run {k}: longest update {stats['longest_update_s'] * 1000:.0f} ms (target < 250); header lag at "
+        print(f"run {k}: longest update {stats['longest_update_s'] * 1000:.0f} ms (target < 250; "
+              f"{stats['longest_update']}); header lag at "
               f"{stats['reads']} reads: at most {stats['max_lag_draws']} draws per chain, oldest batch not shown "
               f"{stats['max_lag_age_s'] * 1000:.0f} ms old, longest gap between flushes {stats['max_gap_s'] * 1000:.0f} ms "
               f"(target: the first at most the second)")

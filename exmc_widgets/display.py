@@ -29,7 +29,8 @@ PAIR_MAX = 4  # variables in the default pair plot
 ACF_LAGS = 100
 SUMMARY_BUDGET = 0.05  # seconds of summary statistics a slow update may spend (the rest waits its turn)
 SLOW_PARTS = ("rows", "table", "pair", "energy")  # the recomputed panels, in the order they take turns
-FINAL_SUMMARY_BUDGET = 0.2  # ... once sampling has ended, each of the updates that finish the table
+FINAL_SUMMARY_BUDGET = 0.12  # ... once sampling has ended, each of the updates that finish the table (0.2 overshot
+# 0.25 s: the rate it is sized by was measured on fewer draws)
 SUMMARY_MIN = 4  # ... but at least this many rows are refreshed each time
 
 

@@ -171,14 +171,16 @@ class Coordinator:
             try:
                 on_settled()
             finally:
-                # every summary row from every draw, in time-budgeted slices sent back to
-                # back (the sampler is done; no single update grows with the elements shown)
+                # every panel from every draw, one part an update, then the summary's
+                # remaining rows in time-budgeted slices, sent back to back (the sampler is
+                # done; no single update grows with the elements shown, and none computes
+                # every panel at once: 0.34 s on the 85-group model when one did)
                 self.display.summary_budget = FINAL_SUMMARY_BUDGET
-                parts = SLOW_PARTS  # every panel once, then the table's remaining slices
-                for _ in range(len(self.display.all) + 1):
+                turns = [(part,) for part in SLOW_PARTS]
+                for _ in range(len(SLOW_PARTS) + len(self.display.all)):
+                    parts = turns.pop(0) if turns else ("table",)
                     self._guarded_flush(force_slow=True, every=False, final=True, parts=parts)
-                    parts = ("table",)
-                    if self.failure is not None or not self.display.summary_stale():
+                    if self.failure is not None or not (turns or self.display.summary_stale()):
                         break
                 self.display.summary_budget = SUMMARY_BUDGET
                 settled.set()
