@@ -29,8 +29,8 @@ class Structure:
 class Compiled:
     """What ``exmc.sample`` compiled from this very IR (noncenter setting -> CompiledModel),
     so that sampling it again reuses the compilation. Held by the IR, so it goes when the
-    IR does (a table outside the IR kept every model ever sampled alive, decision 74); never
-    pickled, copied or fingerprinted."""
+    IR does (a table outside the IR kept every model ever sampled alive, decision 74). Never
+    compared or fingerprinted; a pickled or deep-copied IR starts with none."""
 
     __slots__ = ("models",)
 

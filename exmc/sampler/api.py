@@ -24,6 +24,7 @@ from exmc.trace import Trace, trace_from_arrays
 DEFAULT_METRIC = "auto"  # low-rank where warmup finds correlations, else diagonal: DECISIONS 49
 MAX_TREEDEPTH = 30  # 2**30 leapfrog steps a draw; the leaf counters have room for it
 
+
 def _model(model: IR | CompiledModel, noncenter: str | bool = "auto") -> CompiledModel:
     if isinstance(model, CompiledModel):
         return model
