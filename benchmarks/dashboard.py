@@ -144,12 +144,12 @@ def with_dashboard(ir, draws, tune, chains) -> tuple[float, dict]:
     slow = [e["seconds"] for e in log if e["slow"]]
     fast = [e["seconds"] for e in log if not e["slow"]]
     running = [r for r in reads if r["sampler"] > 0]
+    longest = max(range(len(log)), key=lambda i: log[i]["seconds"])
     stats = {
         "complete_s": ended[0] - started,
-        "longest_update_s": max(e["seconds"] for e in log),
-        "longest_update": (lambda i: f"flush {i + 1} of {len(log)}, parts {'+'.join(log[i]['parts']) or 'none'}"
-                           f"{', after sampling' if log[i]['final'] else ''}, {log[i]['batches']} batches")(
-            int(np.argmax([e["seconds"] for e in log]))),
+        "longest_update_s": log[longest]["seconds"],
+        "longest_update": f"flush {longest + 1} of {len(log)}, parts {'+'.join(log[longest]['parts']) or 'none'}"
+                          f"{', after sampling' if log[longest]['final'] else ''}, {log[longest]['batches']} batches",
         "max_gap_s": float(np.diff(times).max()),
         "reads": len(running),
         "max_lag_draws": max((r["sampler"] - r["header"] for r in running), default=0),
