@@ -15,7 +15,7 @@ import numpy as np
 from jax import lax
 
 from exmc.sampler import rng
-from exmc.sampler.integrator import LowRank, Point, hamiltonian, leapfrog, momentum
+from exmc.sampler.integrator import LowRank, hamiltonian, leapfrog, momentum, start
 
 # Stan's defaults (Hoffman & Gelman 2014, section 3.2).
 GAMMA, T0, KAPPA = 0.05, 10.0, 0.75
@@ -78,11 +78,6 @@ def welford_cov_update(s: WelfordCov, x) -> WelfordCov:
     delta = x - s.mean
     mean = s.mean + delta / n
     return WelfordCov(n, mean, s.m2 + jnp.outer(delta, x - mean))
-
-
-def diagonal(s: WelfordCov) -> Welford:
-    """The variances' accumulator inside a covariance accumulator."""
-    return Welford(s.n, s.mean, jnp.diagonal(s.m2))
 
 
 def _from_covariance(cov) -> LowRank:
@@ -177,10 +172,10 @@ def find_step_size(seed, q, logp, grad, logp_and_grad: Callable, step_size, inv_
     def delta_h(trial, eps):
         counter = jnp.uint64(rng.SEARCH) + trial.astype(jnp.uint64) * jnp.uint64(1 << 32)
         p = momentum(inv_mass, rng.normal(seed, counter, q.shape, q.dtype))
-        z = Point(q, p, logp, grad)
-        h = hamiltonian(leapfrog(logp_and_grad, z, eps, inv_mass), inv_mass)
+        z = start(q, p, logp, grad, inv_mass)
+        h = hamiltonian(leapfrog(logp_and_grad, z, eps, inv_mass))
         h = jnp.where(jnp.isnan(h), jnp.inf, h)
-        return hamiltonian(z, inv_mass) - h
+        return hamiltonian(z) - h
 
     def cond(c):
         i, eps, up, stop = c

@@ -24,6 +24,46 @@ from exmc.sampler.nuts import State, nuts_step
 
 STAT_NAMES = ("diverging", "energy", "step_size", "tree_depth", "n_steps", "lp", "accept_prob")
 
+# nutpie's metric switches: every EARLY_SWITCH draws in the early window, LATE_SWITCH after
+EARLY_SWITCH, LATE_SWITCH = 10, 80
+# The low-rank metric's foreground holds at most two windows of draws when it is refitted
+# (the background it took over at the last switch, and the draws since); its draws and
+# gradients are kept as rows, not as d x d co-moments (decision 75)
+WINDOW_ROWS = 2 * LATE_SWITCH + 8
+
+
+class Window(NamedTuple):
+    """The low-rank warmup's last WINDOW_ROWS draws and gradients (row (it + 1) % rows),
+    each row stamped with its iteration (-1: the initial point); no rows for other metrics."""
+
+    xs: jax.Array
+    gs: jax.Array
+    stamp: jax.Array
+
+
+def window_init(dim: int, dtype, rows: int) -> Window:
+    return Window(jnp.zeros((rows, dim), dtype), jnp.zeros((rows, dim), dtype), jnp.full((rows,), -(2**30), jnp.int32))
+
+
+def window_record(w: Window, it, x, g) -> Window:
+    row = (it + 1) % w.stamp.shape[0]
+    return Window(w.xs.at[row].set(x), w.gs.at[row].set(g), w.stamp.at[row].set(it))
+
+
+def window_stats(w: Window, it, n) -> tuple[adapt.WelfordCov, adapt.WelfordCov]:
+    """The mean and co-moments of the draws and of the gradients of iterations it - n + 1 .. it:
+    what Welford's accumulators over the same draws hold, computed once, at a refit."""
+    first = it - n.astype(it.dtype) + 1  # n: Welford's count of the same draws (a float)
+    mask = ((w.stamp >= first) & (w.stamp <= it)).astype(w.xs.dtype)[:, None]
+    count = jnp.sum(mask)
+
+    def stats(x):
+        mean = jnp.sum(mask * x, axis=0) / jnp.maximum(count, 1.0)
+        centred = (x - mean) * mask
+        return adapt.WelfordCov(count, mean, centred.T @ centred)
+
+    return stats(w.xs), stats(w.gs)
+
 
 class Carry(NamedTuple):
     state: State
@@ -38,12 +78,13 @@ class Carry(NamedTuple):
     iteration: jax.Array
     fresh: jax.Array             # only ``state.q`` is set: the chunk initialises the rest first
     low_rank_set: jax.Array      # low-rank: the eigenvectors have been estimated once
+    window: Window               # low-rank: the foreground's draws and gradients
 
 METRICS = ("auto", "stan", "nutpie", "dense", "lowrank")
 
 # "auto": the low-rank metric, of full rank up to this dimension and of rank LOW_RANK above
-# it; past AUTO_MAX_DIM nutpie's diagonal (the d x d co-moments in the carry and their
-# eigendecompositions would cost more than correlations are likely to win).
+# it; past AUTO_MAX_DIM nutpie's diagonal (the d x d co-moments and eigendecompositions of
+# each refit would cost more than correlations are likely to win).
 FULL_RANK_DIM, LOW_RANK, AUTO_MAX_DIM = 40, 16, 400
 
 
@@ -79,15 +120,14 @@ def make_init(logp_and_grad: Callable, metric: str = "stan", rank: int = 0):
         logp, grad = logp_and_grad(q0)
         dim, dtype = q0.shape[0], q0.dtype
         empty = adapt.welford_init(dim, dtype)
+        window = window_init(dim, dtype, 0)
         if metric in ("nutpie", "lowrank"):
             scale = jnp.clip(1.0 / jnp.abs(grad), 1e-20, 1e20)
+            inv_mass = scale
+            draws, grads = adapt.welford_update(empty, q0), adapt.welford_update(empty, grad)
             if metric == "lowrank":
-                empty = adapt.welford_cov_init(dim, dtype)
                 inv_mass = adapt.unit_low_rank(dim, rank, dtype)._replace(s=jnp.sqrt(scale))
-                draws, grads = adapt.welford_cov_update(empty, q0), adapt.welford_cov_update(empty, grad)
-            else:
-                inv_mass = scale
-                draws, grads = adapt.welford_update(empty, q0), adapt.welford_update(empty, grad)
+                window = window_record(window_init(dim, dtype, WINDOW_ROWS), jnp.int32(-1), q0, grad)
         elif metric == "dense":
             inv_mass = adapt.unit_low_rank(dim, rank, dtype)
             draws, grads = adapt.welford_cov_init(dim, dtype), empty
@@ -99,6 +139,7 @@ def make_init(logp_and_grad: Callable, metric: str = "stan", rank: int = 0):
         return Carry(
             State(q0, logp, grad), step, inv_mass, adapt.da_init(step),
             draws, grads, background, jnp.bool_(False), jnp.bool_(True), jnp.int32(0), jnp.bool_(False), jnp.bool_(False),
+            window,
         )
 
     return init
@@ -206,29 +247,31 @@ def _nutpie_warmup(c: Carry, info, it, schedule, target_accept) -> Carry:
     The low-rank metric (``c.inv_mass`` a ``LowRank``): its diagonal follows the foreground
     every draw until the first switch; from then on the whole metric (diagonal, eigenvectors,
     eigenvalues) is re-estimated from the foreground, just before it is replaced, at each
-    switch, so that the eigenvectors always belong to the scaling they were found in."""
+    switch, so that the eigenvectors always belong to the scaling they were found in. The
+    foreground's co-moments are formed then, from the draws and gradients kept in
+    ``c.window``; between refits a draw costs the diagonal's accumulators and one row."""
     tune, early_end, final_start = schedule[0], schedule[1], schedule[2]
     dim, dtype = c.state.q.shape[0], c.state.q.dtype
     low_rank = isinstance(c.inv_mass, LowRank)
-    if low_rank:
-        empty, update_stats, diag = adapt.welford_cov_init(dim, dtype), adapt.welford_cov_update, adapt.diagonal
-    else:
-        empty, update_stats, diag = adapt.welford_init(dim, dtype), adapt.welford_update, lambda w: w
+    empty, update_stats = adapt.welford_init(dim, dtype), adapt.welford_update
     in_metric = it < final_start
     draws = update_stats(c.welford, c.state.q)
     grads = update_stats(c.grads, c.state.grad)
     bg_draws = update_stats(c.background[0], c.state.q)
     bg_grads = update_stats(c.background[1], c.state.grad)
-    switch_every = jnp.where(it < early_end, jnp.int32(10), jnp.int32(80))
+    switch_every = jnp.where(it < early_end, jnp.int32(EARLY_SWITCH), jnp.int32(LATE_SWITCH))
     switch = (bg_draws.n >= switch_every.astype(dtype)) & (switch_every + it <= final_start)
     update = in_metric & (draws.n >= 3)
+    window = c.window
     if low_rank:
+        window = window_record(window, it, c.state.q, c.state.grad)
         previous = c.inv_mass.s**2
-        diagonal = adapt.gradient_metric(diag(draws), diag(grads), previous)
+        diagonal = adapt.gradient_metric(draws, grads, previous)
         refit = update & switch
         inv_mass = lax.cond(
             refit,
-            lambda: adapt.low_rank_metric(draws, grads, jnp.sqrt(diagonal), c.inv_mass.lam.shape[0]),
+            lambda: adapt.low_rank_metric(*window_stats(window, it, draws.n), jnp.sqrt(diagonal),
+                                          c.inv_mass.lam.shape[0]),
             lambda: c.inv_mass._replace(s=jnp.where(update & ~c.low_rank_set, jnp.sqrt(diagonal), c.inv_mass.s)),
         )
         low_rank_set = c.low_rank_set | refit
@@ -246,7 +289,7 @@ def _nutpie_warmup(c: Carry, info, it, schedule, target_accept) -> Carry:
     search = search | (it == final_start - 1)
     return c._replace(
         step_size=step, inv_mass=inv_mass, da=da, welford=draws, grads=grads, background=background,
-        metric_changed=c.metric_changed | update, search=search, low_rank_set=low_rank_set,
+        metric_changed=c.metric_changed | update, search=search, low_rank_set=low_rank_set, window=window,
     )
 
 

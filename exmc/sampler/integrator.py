@@ -13,6 +13,12 @@ The metric (the inverse mass matrix M^-1, the posterior covariance estimate) is 
 
 Momentum p ~ N(0, M), velocity M^-1 p, kinetic energy p . M^-1 p / 2. Which form the metric
 has is known when tracing, so a diagonal run compiles exactly the elementwise products.
+
+A point carries its velocity, computed once where its momentum is made: the Hamiltonian and
+every U-turn check read it. With a low-rank metric each velocity is two (dim x k) products,
+and XLA:CPU compiles each product site into its own code, in time that grows with dim x k;
+recomputing p# at every check put a dozen such sites in a transition, and compiled a
+100-parameter model's rank-16 chunk in 9 s against 2.8 s for the diagonal (decision 75).
 """
 
 from __future__ import annotations
@@ -42,13 +48,15 @@ class Point(NamedTuple):
     p: jax.Array       # momentum (dim,)
     logp: jax.Array    # log-density at q
     grad: jax.Array    # its gradient at q
+    v: jax.Array       # velocity M^-1 p
+    gv: jax.Array      # M^-1 grad
 
 
 def velocity(metric, p):
-    """M^-1 p."""
+    """M^-1 p (p of shape (dim,), or (n, dim) for n vectors at once)."""
     if isinstance(metric, LowRank):
         sp = metric.s * p
-        return metric.s * (sp + metric.u @ ((metric.lam - 1.0) * (metric.u.T @ sp)))
+        return metric.s * (sp + ((sp @ metric.u) * (metric.lam - 1.0)) @ metric.u.T)
     return metric * p
 
 
@@ -67,14 +75,25 @@ def kinetic(p, metric):
     return 0.5 * jnp.dot(p, velocity(metric, p))
 
 
-def hamiltonian(point: Point, metric):
-    return kinetic(point.p, metric) - point.logp
+def start(q, p, logp, grad, metric) -> Point:
+    """The point (q, p) with M^-1 p and M^-1 grad (one product of both)."""
+    v, gv = velocity(metric, jnp.stack([p, grad]))
+    return Point(q, p, logp, grad, v, gv)
+
+
+def hamiltonian(point: Point):
+    return 0.5 * jnp.dot(point.p, point.v) - point.logp
 
 
 def leapfrog(logp_and_grad: Callable, point: Point, step_size, metric) -> Point:
-    """One leapfrog step of signed size ``step_size`` (negative integrates backward)."""
+    """One leapfrog step of signed size ``step_size`` (negative integrates backward).
+
+    M^-1 is linear, so the velocities follow the momenta's updates with M^-1 grad: one
+    product with the metric per step, that of the new gradient."""
     p_half = point.p + 0.5 * step_size * point.grad
-    q = point.q + step_size * velocity(metric, p_half)
+    v_half = point.v + 0.5 * step_size * point.gv
+    q = point.q + step_size * v_half
     logp, grad = logp_and_grad(q)
+    gv = velocity(metric, grad)
     p = p_half + 0.5 * step_size * grad
-    return Point(q, p, logp, grad)
+    return Point(q, p, logp, grad, v_half + 0.5 * step_size * gv, gv)

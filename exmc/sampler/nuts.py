@@ -26,7 +26,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from exmc.sampler import rng
-from exmc.sampler.integrator import Point, hamiltonian, leapfrog, momentum, velocity
+from exmc.sampler.integrator import Point, hamiltonian, leapfrog, momentum, start as start_point
 
 MAX_ENERGY_ERROR = 1000.0
 
@@ -65,20 +65,24 @@ class _Trajectory(NamedTuple):
 
 
 class _Stack(NamedTuple):
-    """Checkpoints for start leaves of open blocks: their p, the prefix sum of p before
-    them, and the p of the leaf just before them (the end of the left half). p# = M^-1 p
-    is recomputed when a check needs it rather than stored."""
+    """Checkpoints for start leaves of open blocks: their p and p# = M^-1 p, the prefix sum
+    of p before them, and the p and p# of the leaf just before them (the end of the left
+    half). p# is stored, not recomputed by the checks (see ``integrator``)."""
 
     p: jax.Array
+    v: jax.Array
     rho_before: jax.Array
     prev_p: jax.Array
+    prev_v: jax.Array
 
 
 class _Subtree(NamedTuple):
     i: jax.Array                 # leaves made so far
     last: Point                  # the outermost leaf
     first_p: jax.Array           # the leaf nearest the old trajectory
+    first_v: jax.Array           # its p#
     prev_p: jax.Array            # the leaf before ``last``
+    prev_v: jax.Array            # its p#
     rho: jax.Array               # sum of p over the leaves so far
     log_weight: jax.Array
     proposal: _Proposal
@@ -101,7 +105,7 @@ def _trailing_ones(n):
     return lax.population_count((n ^ (n + 1)) >> 1)
 
 
-def _subtree_turns(stack: _Stack, e, leaf_p, leaf_p_sharp, rho_e, inv_mass):
+def _subtree_turns(stack: _Stack, e, leaf_p, leaf_p_sharp, rho_e):
     """U-turn checks of every block completed by leaf ``e`` (0-based, in build order).
 
     Leaf e completes blocks of levels k = 1 .. trailing_ones(e): block k spans
@@ -113,20 +117,22 @@ def _subtree_turns(stack: _Stack, e, leaf_p, leaf_p_sharp, rho_e, inv_mass):
         start = e + 1 - (1 << k)
         row = _popcount(start >> 1)
         rho_block = rho_e - stack.rho_before[row]
-        start_p_sharp = velocity(inv_mass, stack.p[row])
+        start_p_sharp = stack.v[row]
         ok = _no_uturn(start_p_sharp, leaf_p_sharp, rho_block)
         if_k1 = k == 1
         # Start of the right half: the current leaf for k = 1, else a checkpoint.
         mid = e + 1 - (1 << (k - 1))
         mid_row = _popcount(mid >> 1)
         final_beg_p = jnp.where(if_k1, leaf_p, stack.p[mid_row])
+        final_beg_v = jnp.where(if_k1, leaf_p_sharp, stack.v[mid_row])
         # End of the left half: the block's start leaf for k = 1, else the leaf before mid.
         init_end_p = jnp.where(if_k1, stack.p[row], stack.prev_p[mid_row])
+        init_end_v = jnp.where(if_k1, stack.v[row], stack.prev_v[mid_row])
         rho_mid = jnp.where(if_k1, stack.rho_before[row] + stack.p[row], stack.rho_before[mid_row])
         rho_init = rho_mid - stack.rho_before[row]
         rho_final = rho_e - rho_mid
-        ok &= _no_uturn(start_p_sharp, velocity(inv_mass, final_beg_p), rho_init + final_beg_p)
-        ok &= _no_uturn(velocity(inv_mass, init_end_p), leaf_p_sharp, rho_final + init_end_p)
+        ok &= _no_uturn(start_p_sharp, final_beg_v, rho_init + final_beg_p)
+        ok &= _no_uturn(init_end_v, leaf_p_sharp, rho_final + init_end_p)
         return turning | ~ok
 
     def body(carry):
@@ -154,11 +160,13 @@ def _build_subtree(seed, counter, logp_and_grad, start: Point, direction, depth,
         i=jnp.int32(0),
         last=start,
         first_p=jnp.zeros_like(start.p),
+        first_v=jnp.zeros_like(start.p),
         prev_p=jnp.zeros_like(start.p),
+        prev_v=jnp.zeros_like(start.p),
         rho=jnp.zeros_like(start.p),
         log_weight=jnp.array(-jnp.inf, start.q.dtype),
         proposal=_Proposal(start.q, start.logp, start.grad, h0),
-        stack=_Stack(zeros, zeros, zeros),
+        stack=_Stack(zeros, zeros, zeros, zeros, zeros),
         diverging=jnp.bool_(False),
         turning=jnp.bool_(False),
         sum_accept=jnp.zeros((), start.q.dtype),
@@ -169,7 +177,7 @@ def _build_subtree(seed, counter, logp_and_grad, start: Point, direction, depth,
 
     def body(s: _Subtree):
         leaf = leapfrog(logp_and_grad, s.last, signed_step, inv_mass)
-        h = hamiltonian(leaf, inv_mass)
+        h = hamiltonian(leaf)
         h = jnp.where(jnp.isnan(h), jnp.inf, h)
         energy_error = h - h0
         diverging = energy_error > MAX_ENERGY_ERROR
@@ -183,7 +191,7 @@ def _build_subtree(seed, counter, logp_and_grad, start: Point, direction, depth,
             _Proposal(leaf.q, leaf.logp, leaf.grad, h),
             s.proposal,
         )
-        p_sharp = velocity(inv_mass, leaf.p)
+        p_sharp = leaf.v
         rho_before = s.rho
         rho = s.rho + leaf.p
         # An even leaf starts blocks of level >= 1 and pushes its checkpoint; an odd leaf
@@ -191,19 +199,23 @@ def _build_subtree(seed, counter, logp_and_grad, start: Point, direction, depth,
         row = jnp.where(s.i % 2 == 0, _popcount(s.i >> 1), stack_rows - 1)
         stack = _Stack(
             s.stack.p.at[row].set(leaf.p),
+            s.stack.v.at[row].set(p_sharp),
             s.stack.rho_before.at[row].set(rho_before),
             s.stack.prev_p.at[row].set(s.prev_p),
+            s.stack.prev_v.at[row].set(s.prev_v),
         )
         turning = lax.cond(
             s.i % 2 == 1,
-            lambda: _subtree_turns(stack, s.i, leaf.p, p_sharp, rho, inv_mass),
+            lambda: _subtree_turns(stack, s.i, leaf.p, p_sharp, rho),
             lambda: jnp.bool_(False),
         )
         return _Subtree(
             i=s.i + 1,
             last=leaf,
             first_p=jnp.where(s.i == 0, leaf.p, s.first_p),
+            first_v=jnp.where(s.i == 0, p_sharp, s.first_v),
             prev_p=leaf.p,
+            prev_v=p_sharp,
             rho=rho,
             log_weight=log_weight,
             proposal=proposal,
@@ -231,8 +243,8 @@ def nuts_step(
     """
     dtype = state.q.dtype
     p0 = momentum(inv_mass, rng.normal(seed, rng.MOMENTUM, state.q.shape, dtype))
-    z0 = Point(state.q, p0, state.logp, state.grad)
-    h0 = hamiltonian(z0, inv_mass)
+    z0 = start_point(state.q, p0, state.logp, state.grad, inv_mass)
+    h0 = hamiltonian(z0)
     traj0 = _Trajectory(z0, z0, p0, jnp.zeros((), dtype), _Proposal(state.q, state.logp, state.grad, h0))
     stack_rows = max(max_treedepth, 1) + 1  # one row per open block, plus a scratch row
 
@@ -270,11 +282,10 @@ def nuts_step(
         outer_old = jax.tree.map(lambda l, r: jnp.where(forward, l, r), traj.left, traj.right)
         junction_old = start
         far = sub.last
-        ps = lambda p: velocity(inv_mass, p)  # noqa: E731
         rho = traj.rho + sub.rho
-        ok = _no_uturn(ps(outer_old.p), ps(far.p), rho)
-        ok &= _no_uturn(ps(outer_old.p), ps(sub.first_p), traj.rho + sub.first_p)
-        ok &= _no_uturn(ps(junction_old.p), ps(far.p), sub.rho + junction_old.p)
+        ok = _no_uturn(outer_old.v, far.v, rho)
+        ok &= _no_uturn(outer_old.v, sub.first_v, traj.rho + sub.first_p)
+        ok &= _no_uturn(junction_old.v, far.v, sub.rho + junction_old.p)
         new_left = jax.tree.map(lambda f, l: jnp.where(forward, l, f), far, traj.left)
         new_right = jax.tree.map(lambda f, r: jnp.where(forward, f, r), far, traj.right)
         merged = _Trajectory(new_left, new_right, rho, jnp.logaddexp(traj.log_weight, sub.log_weight), proposal)
