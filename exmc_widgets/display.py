@@ -91,7 +91,7 @@ class Display:
         # The summary rows, refreshed a slice at a time (``_summary_slice``): label -> stats.
         self.summary: dict[str, dict[str, float]] = {}
         self.summary_next = 0  # the first element of the next slice
-        self.summary_rate = 0.0  # elements a second the last slice took (0: not measured)
+        self.summary_rate = 0.0  # element-draws a second the last slice took (0: not measured)
         self.summary_budget = SUMMARY_BUDGET
         self.summary_n: dict[str, int] = {}  # label -> sampling draws its row was computed from
 
@@ -193,14 +193,18 @@ class Display:
     def _summary_slice(self, every: bool) -> None:
         """Recompute the summary statistics of every element (``every``) or of the next
         slice, as many as ``SUMMARY_BUDGET`` seconds allow at the last measured rate, going
-        round the elements: with many elements shown, each row is at most a few updates old."""
+        round the elements: with many elements shown, each row is at most a few updates old.
+        A row costs in proportion to the draws it reads, and the draws grow between slices, so
+        the rate is per element and draw, and the slice is sized for the draws it will read."""
         total = len(self.all)
-        if total == 0 or self.store.n(self.slow_phase) == 0:
+        draws = self.store.n(self.slow_phase)
+        if total == 0 or draws == 0:
             return
         if every:
             start, count = 0, total
         else:
-            count = max(SUMMARY_MIN, int(self.summary_budget * self.summary_rate)) if self.summary_rate else SUMMARY_MIN
+            affordable = int(self.summary_budget * self.summary_rate / draws)
+            count = max(SUMMARY_MIN, affordable) if self.summary_rate else SUMMARY_MIN
             start, count = self.summary_next % total, min(count, total)
         chosen = [self.all[(start + i) % total] for i in range(count)]
         started = time.perf_counter()
@@ -210,7 +214,7 @@ class Display:
         self.summary.update(prepare.summary_table(labels, x)["stats"])
         self.summary_n.update(dict.fromkeys(labels, (phase, self.store.n(phase))))
         took = time.perf_counter() - started
-        self.summary_rate = count / took if took > 0 else 0.0
+        self.summary_rate = count * draws / took if took > 0 else 0.0
         self.summary_next = (start + count) % total
 
     def summary_stale(self) -> int:
