@@ -24,12 +24,12 @@ its ``value``. An observation carries the dims of the rv it observes.
 from __future__ import annotations
 
 import numbers
-from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
 
 from exmc import errors as E
+from exmc.frozen import FrozenMap
 
 Labels = tuple  # one dimension's labels: str, int or float values
 
@@ -38,7 +38,7 @@ def check_coords(coords) -> Mapping[str, Labels]:
     """``coords`` as a read-only dict of name -> tuple of labels; ``DimsError`` saying what
     is wrong otherwise (no node is at fault: the error names the dimension)."""
     if coords is None:
-        return MappingProxyType({})
+        return FrozenMap()
     if not isinstance(coords, Mapping):
         raise E.DimsError(None, f"coords must be a dict of dimension name -> labels, got {type(coords).__name__}")
     out = {}
@@ -46,7 +46,7 @@ def check_coords(coords) -> Mapping[str, Labels]:
         if not isinstance(name, str) or not name:
             raise E.DimsError(None, f"coords: a dimension name must be a non-empty string, got {name!r}")
         out[name] = _labels(name, labels)
-    return MappingProxyType(out)
+    return FrozenMap(out)
 
 
 def _label(dim: str, value):

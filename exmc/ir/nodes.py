@@ -9,6 +9,7 @@ from typing import Callable, Mapping, Union
 import numpy as np
 
 from exmc.dist.base import Distribution
+from exmc.frozen import FrozenMap
 from exmc.transforms import Transform
 
 # Field metadata of what only labels a model (named dimensions): the fingerprint leaves such
@@ -140,7 +141,7 @@ class Rewrite:
     aux: tuple[str, ...]
     detail: str
     # Enough to invert the rewrite (init values given for the user's node): param -> value.
-    params: Mapping[str, ParamValue] = field(default_factory=lambda: MappingProxyType({}))
+    params: Mapping[str, ParamValue] = field(default_factory=FrozenMap)
 
     def __str__(self) -> str:
         return f"{self.pass_name}: {self.detail}"
@@ -154,7 +155,7 @@ class Rewrite:
 
 
 def frozen_params(params: Mapping[str, ParamValue]) -> Mapping[str, ParamValue]:
-    return MappingProxyType(dict(params))
+    return FrozenMap(params)
 
 
 # Nodes hold arrays, whose == is elementwise, so the dataclasses' generated __eq__ would
