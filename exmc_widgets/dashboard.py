@@ -189,6 +189,10 @@ class Dashboard(anywidget.AnyWidget):
         elif kind == "stop":
             self._stop_times.append(time.time())  # when the kernel heard the click (the browser test's clock)
             self.stop(wait=False)
+        elif kind == "ack":
+            seq = content.get("seq")
+            if isinstance(seq, int):
+                self._coordinator.on_ack(seq)
         elif kind == "extend":
             draws = content.get("draws")
             if isinstance(draws, int) and draws > 0 and self.can_extend:

@@ -15,6 +15,15 @@ every message before them (from the first, or from a snapshot); otherwise it ask
 snapshot ("ready") and waits for it. Python never waits for the front end: a cell that
 blocks the kernel (``%exmc sample`` waits for the run) holds up the front end's messages,
 not the dashboard's.
+
+Flow control: a page acknowledges each message once it has applied and drawn it ("ack").
+Once a page has acknowledged one, at most ``IN_FLIGHT`` messages are ever unacknowledged;
+what the flusher would send meanwhile is held and merged (``protocol.merge_ops``: one op per
+source) and goes out with the next acknowledgement, or after ``HOLD_LIMIT`` seconds if none
+comes (a page closed). A page that draws slowly (software rendering on cores the sampler
+keeps busy) then receives fewer, larger messages instead of a queue that grows behind it:
+unacknowledged, the radon dashboard's messages reached the page 1.5-14 s after they were
+sent, and a Stop click waited behind them (decision 46).
 """
 
 from __future__ import annotations
@@ -27,12 +36,14 @@ from typing import Callable
 import numpy as np
 
 from exmc_widgets.display import FINAL_SUMMARY_BUDGET, SLOW_PARTS, SUMMARY_BUDGET, Display
-from exmc_widgets.protocol import encode, ops_message
+from exmc_widgets.protocol import encode, merge_ops, ops_message
 from exmc_widgets.store import DrawStore
 
 MIN_INTERVAL = 0.1  # seconds between flushes: at most 10 a second
 SLOW_INTERVAL = 1.0  # seconds between recomputations of the slow panels, at least
 SLOW_FACTOR = 4.0  # ... and at least this many times their last computing time
+IN_FLIGHT = 2  # messages a page that acknowledges may have unacknowledged
+HOLD_LIMIT = 2.0  # seconds held ops wait for an acknowledgement before going anyway
 
 
 class Coordinator:
@@ -61,6 +72,9 @@ class Coordinator:
         self.parts_sent: set[str] = set()  # the parts sent at least once
         self.failure: Exception | None = None  # the last error of a flush, if any
         self.log: list[dict] = []  # one entry per flush: time, batches, ops, bytes, seconds (benchmark)
+        self.acked: int | None = None  # the newest message a page acknowledged (None: no page acknowledges)
+        self.held: list[dict] = []  # ops not yet sent to a page that is behind (merged)
+        self.last_sent = 0.0
 
     # The sampler thread's side: never blocks on the dashboard.
     def add(self, batch) -> None:
@@ -122,10 +136,29 @@ class Coordinator:
             return taken
 
     def _emit(self, ops: list[dict], snapshot: bool = False) -> int:
+        """Send ``ops`` now, or hold them (merged) while a page is ``IN_FLIGHT`` messages
+        behind; returns the bytes sent (0 when held)."""
+        if snapshot:
+            self.held = []  # a snapshot is the whole state: what was held is in it
+        else:
+            behind = self.acked is not None and self.seq - self.acked >= IN_FLIGHT
+            if behind and time.perf_counter() - self.last_sent < HOLD_LIMIT:
+                self.held = merge_ops(self.held + ops)
+                return 0
+            if self.held:
+                ops, self.held = merge_ops(self.held + ops), []
         self.seq += 1
         content, buffers = encode(ops_message(self.seq, ops, snapshot))
         self._send(content, buffers)
+        self.last_sent = time.perf_counter()
         return sum(b.nbytes for b in buffers)
+
+    def on_ack(self, seq: int) -> None:
+        """A page has applied and drawn message ``seq``: send what was held for it."""
+        with self.lock:
+            self.acked = seq if self.acked is None else max(self.acked, min(seq, self.seq))
+            if self.held and self.seq - self.acked < IN_FLIGHT:
+                self._emit([])
 
     def on_ready(self) -> None:
         """A front end that missed messages (a page reloaded) asks for everything: a

@@ -10,7 +10,9 @@ Python -> front end (custom widget messages):
   replaces everything it shows (the deltas before it are inside it).
 
 Front end -> Python: ``{"type": "ready"}`` (send a snapshot),
-``{"type": "stop"}``, ``{"type": "extend", "draws": n}``.
+``{"type": "stop"}``, ``{"type": "extend", "draws": n}``, ``{"type": "ack", "seq": k}`` (message
+k is applied and drawn: Python keeps at most a few messages unacknowledged and merges what
+it would send meanwhile, so a page that draws slowly never falls behind by more than those).
 
 Arrays travel as binary buffers, never as JSON lists: :func:`encode` replaces each numeric
 array by ``{"$buffer": i, "dtype": ..., "shape": [...]}`` naming its buffer. Only string
@@ -152,3 +154,27 @@ def apply_ops(sources: dict[str, dict[str, np.ndarray]], ops: list[Mapping[str, 
             sources["$table"] = {"rows": op["rows"], "flagged": op["flagged"], "low_ess": op.get("low_ess")}
         else:
             raise ProtocolError(f"unknown op {kind!r}")
+
+
+def merge_ops(ops: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Ops that, applied, leave the sources as ``ops`` applied in order would: one op per
+    source (a replace, or a stream, with every later stream's rows appended) and the last
+    table. What is held back for a page that has not caught up is sent this way."""
+    merged: dict[str, dict[str, Any]] = {}
+    for op in ops:
+        kind = op["op"]
+        if kind == "table":
+            merged.pop("$table", None)
+            merged["$table"] = dict(op)
+            continue
+        if kind not in ("replace", "stream"):
+            raise ProtocolError(f"unknown op {kind!r}")
+        source = op["source"]
+        old = merged.pop(source, None)
+        if kind == "replace" or old is None:
+            merged[source] = {"op": kind, "source": source, "data": dict(op["data"])}
+            continue
+        data = {k: np.concatenate([old["data"][k], np.asarray(v)]) if k in old["data"] else np.asarray(v)
+                for k, v in op["data"].items()}
+        merged[source] = {"op": old["op"], "source": source, "data": data}
+    return list(merged.values())

@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: ab349a90017984382cfd4e7e5eed60016845b9f9380c72534556ecaddfd64bad */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: cf3b501de2f2cc66167cb84a8ffa8cdd5d36bf95259465228b728ea017916e60 */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -178,6 +178,7 @@ var ModelStore = class {
     this.synced = false;
     this.asked = false;
     this.listeners = /* @__PURE__ */ new Set();
+    this.toAck = 0;
     this.log = [];
     this.titles = [];
     this.onTitle = () => {
@@ -199,6 +200,7 @@ var ModelStore = class {
     const started = performance.now();
     try {
       this.apply(msg, buffers);
+      if (this.synced && this.seq === msg.seq) this.acknowledge(msg.seq);
     } finally {
       this.log.push([msg.seq, arrived, performance.now() - started]);
       if (this.log.length > 2e3) this.log.splice(0, this.log.length - 2e3);
@@ -225,6 +227,27 @@ var ModelStore = class {
     this.synced = true;
     this.seq = msg.seq;
     this.notify(ops);
+  }
+  // One acknowledgement for every message applied before the next frame is drawn (a page
+  // without frames, a hidden tab, acknowledges after a second).
+  acknowledge(seq) {
+    const pending = this.toAck > 0;
+    this.toAck = Math.max(this.toAck, seq);
+    if (pending) return;
+    let done = false;
+    const send = () => {
+      if (done) return;
+      done = true;
+      const acked = this.toAck;
+      this.toAck = 0;
+      try {
+        this.model.send({ type: "ack", seq: acked });
+      } catch (error) {
+        console.error("exmc dashboard:", error);
+      }
+    };
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => setTimeout(send, 0));
+    setTimeout(send, 1e3);
   }
   // listener(ops): ops to apply, or null when everything must be reloaded from the store
   subscribe(listener) {

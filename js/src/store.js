@@ -2,6 +2,9 @@
 // Python, so that a view rendered at any time (a second view, a re-rendered cell) starts
 // from it. Messages arrive in order; a delta is applied only when every message before it
 // was, otherwise the store asks Python for a snapshot ("ready") and waits for it.
+// Each applied message is acknowledged ("ack") after the frame that draws it: Python keeps
+// only a few messages unacknowledged and merges the rest, so a page that draws slowly gets
+// fewer, larger messages rather than a queue that grows behind it (exmc_widgets/live.py).
 import { applyOps, decode } from "./protocol.js";
 
 export class ModelStore {
@@ -12,6 +15,7 @@ export class ModelStore {
     this.synced = false;
     this.asked = false;
     this.listeners = new Set();
+    this.toAck = 0; // the newest applied message not yet acknowledged (0: none)
     // [seq, arrival time (ms since the epoch), milliseconds applying it]: the browser test
     // compares arrivals with the kernel's flush times (the same clock); the last 2000 kept
     this.log = [];
@@ -38,6 +42,7 @@ export class ModelStore {
     const started = performance.now();
     try {
       this.apply(msg, buffers);
+      if (this.synced && this.seq === msg.seq) this.acknowledge(msg.seq);
     } finally {
       this.log.push([msg.seq, arrived, performance.now() - started]);
       if (this.log.length > 2000) this.log.splice(0, this.log.length - 2000);
@@ -66,6 +71,28 @@ export class ModelStore {
     this.synced = true;
     this.seq = msg.seq;
     this.notify(ops);
+  }
+
+  // One acknowledgement for every message applied before the next frame is drawn (a page
+  // without frames, a hidden tab, acknowledges after a second).
+  acknowledge(seq) {
+    const pending = this.toAck > 0;
+    this.toAck = Math.max(this.toAck, seq);
+    if (pending) return;
+    let done = false;
+    const send = () => {
+      if (done) return;
+      done = true;
+      const acked = this.toAck;
+      this.toAck = 0;
+      try {
+        this.model.send({ type: "ack", seq: acked });
+      } catch (error) {
+        console.error("exmc dashboard:", error);
+      }
+    };
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => setTimeout(send, 0));
+    setTimeout(send, 1000);
   }
 
   // listener(ops): ops to apply, or null when everything must be reloaded from the store

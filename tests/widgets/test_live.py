@@ -11,7 +11,7 @@ import pytest
 import exmc
 import exmc_widgets
 from exmc.demo import readme_model
-from exmc_widgets import prepare
+from exmc_widgets import live, prepare
 from exmc_widgets.display import Display
 from exmc_widgets.live import Coordinator, SamplerRun
 from exmc_widgets.protocol import apply_ops, decode
@@ -87,6 +87,49 @@ def test_flushes_are_throttled_coalesced_and_keep_up():
     stride = prepare.thin_stride(n, 1000)
     np.testing.assert_array_equal(browser["trace/mu/s2"]["y"], store.values("sampling", "mu", 0)[2, ::stride])
     assert browser["$table"]["rows"][0][0] == "mu"
+
+
+def test_a_page_that_acknowledges_gets_at_most_two_messages_ahead_and_the_same_state(monkeypatch):
+    # flow control (decision 46): once a page acknowledges, at most IN_FLIGHT messages are
+    # unacknowledged; what would be sent meanwhile is merged and goes with the next ack
+    def run(acknowledging: bool):
+        store = DrawStore(SHAPES, CHAINS)
+        recorder = Recorder()
+        coordinator = Coordinator(store, Display(store, TUNE), recorder, lambda: None, slow_interval=0.0)
+        for i, batch in enumerate(batches(draws=6000, seed=6)):
+            coordinator.add(batch)
+            coordinator.flush()
+            if acknowledging and i == 0:
+                coordinator.on_ack(1)
+            if acknowledging and i % 10 == 9:  # a page drawing one message for every ten flushes
+                assert coordinator.seq - coordinator.acked <= live.IN_FLIGHT
+                coordinator.on_ack(coordinator.seq)
+        coordinator.flush(force_slow=True)
+        if acknowledging:
+            coordinator.on_ack(coordinator.seq)
+            coordinator.on_ack(coordinator.seq)
+        assert coordinator.held == []
+        return coordinator, recorder
+
+    plain, every_flush = run(acknowledging=False)
+    controlled, fewer = run(acknowledging=True)
+    flushes = len(controlled.log)
+    assert len(every_flush.messages) == flushes and len(fewer.messages) < flushes / 3
+    assert [m["seq"] for m in fewer.messages] == list(range(1, len(fewer.messages) + 1))
+    before, after = every_flush.replay(), fewer.replay()
+    assert before.keys() == after.keys()
+    for key, value in before.items():
+        if key == "$table":
+            assert after[key] == value
+            continue
+        for column in value:
+            np.testing.assert_array_equal(after[key][column], value[column], err_msg=key)
+    # a page that stops acknowledging is sent to anyway after HOLD_LIMIT seconds
+    monkeypatch.setattr(live, "HOLD_LIMIT", 0.0)
+    sent = len(fewer.messages)
+    controlled.add(next(iter(batches(draws=10, seed=7))))
+    controlled.flush()
+    assert len(fewer.messages) == sent + 1
 
 
 def test_slow_panels_wait_for_their_interval():

@@ -85,3 +85,35 @@ def test_the_front_end_decodes_the_same_dtypes():
     js = (pathlib.Path(__file__).parents[2] / "js" / "src" / "protocol.js").read_text()
     table = dict(re.findall(r"(\w+): (\w+Array),", js))
     assert table == protocol.DTYPES
+
+
+def test_merged_ops_leave_the_sources_as_the_ops_in_order_do():
+    # what is held back for a page that is behind goes out merged (decision 46): one op per
+    # source, streams appended to the replace or stream before them, the last table
+    rng = np.random.default_rng(8)
+    for trial in range(200):
+        ops = []
+        for _ in range(rng.integers(1, 12)):
+            kind, source = rng.choice(["stream", "replace", "table"]), f"s{rng.integers(3)}"
+            n = int(rng.integers(0, 4))
+            if kind == "table":
+                ops.append(table_op(["mean"], [[f"{trial}.{len(ops)}"]], [False]))
+            elif kind == "stream":
+                ops.append(stream_op(source, {"x": rng.normal(size=n), "y": rng.normal(size=n)}))
+            else:
+                ops.append(replace_op(source, {"x": rng.normal(size=n), "y": rng.normal(size=n)}))
+        in_order, merged = {"s0": {"x": np.ones(1), "y": np.ones(1)}}, {"s0": {"x": np.ones(1), "y": np.ones(1)}}
+        apply_ops(in_order, ops)
+        once = protocol.merge_ops(ops)
+        apply_ops(merged, once)
+        assert len(once) == len({op.get("source", "$table") for op in ops})
+        assert in_order.keys() == merged.keys()
+        for key, value in in_order.items():
+            if key == "$table":
+                assert merged[key] == value
+            else:
+                assert value.keys() == merged[key].keys()
+                for column in value:
+                    np.testing.assert_array_equal(merged[key][column], value[column])
+    with pytest.raises(ProtocolError, match="unknown op"):
+        protocol.merge_ops([{"op": "append", "source": "s"}])
