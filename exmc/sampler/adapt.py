@@ -80,6 +80,11 @@ def welford_cov_update(s: WelfordCov, x) -> WelfordCov:
     return WelfordCov(n, mean, s.m2 + jnp.outer(delta, x - mean))
 
 
+def diagonal(s: WelfordCov) -> Welford:
+    """The variances' accumulator inside a covariance accumulator."""
+    return Welford(s.n, s.mean, jnp.diagonal(s.m2))
+
+
 def _from_covariance(cov) -> LowRank:
     """A dense M^-1 in the integrator's form: marginal scales s and the eigendecomposition
     of the correlation matrix (better conditioned than the covariance when scales differ by

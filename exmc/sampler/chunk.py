@@ -27,9 +27,14 @@ STAT_NAMES = ("diverging", "energy", "step_size", "tree_depth", "n_steps", "lp",
 # nutpie's metric switches: every EARLY_SWITCH draws in the early window, LATE_SWITCH after
 EARLY_SWITCH, LATE_SWITCH = 10, 80
 # The low-rank metric's foreground holds at most two windows of draws when it is refitted
-# (the background it took over at the last switch, and the draws since); its draws and
-# gradients are kept as rows, not as d x d co-moments (decision 75)
+# (the background it took over at the last switch, and the draws since). Below full rank its
+# draws and gradients are kept as rows, not as d x d co-moments fed every draw; of full rank
+# (dim <= FULL_RANK_DIM under "auto") the co-moments are small, and compile quicker (decision 75)
 WINDOW_ROWS = 2 * LATE_SWITCH + 8
+
+
+def uses_rows(dim: int, rank: int) -> bool:
+    return rank < dim
 
 
 class Window(NamedTuple):
@@ -127,7 +132,11 @@ def make_init(logp_and_grad: Callable, metric: str = "stan", rank: int = 0):
             draws, grads = adapt.welford_update(empty, q0), adapt.welford_update(empty, grad)
             if metric == "lowrank":
                 inv_mass = adapt.unit_low_rank(dim, rank, dtype)._replace(s=jnp.sqrt(scale))
-                window = window_record(window_init(dim, dtype, WINDOW_ROWS), jnp.int32(-1), q0, grad)
+                if uses_rows(dim, rank):
+                    window = window_record(window_init(dim, dtype, WINDOW_ROWS), jnp.int32(-1), q0, grad)
+                else:
+                    empty = adapt.welford_cov_init(dim, dtype)
+                    draws, grads = adapt.welford_cov_update(empty, q0), adapt.welford_cov_update(empty, grad)
         elif metric == "dense":
             inv_mass = adapt.unit_low_rank(dim, rank, dtype)
             draws, grads = adapt.welford_cov_init(dim, dtype), empty
@@ -247,13 +256,18 @@ def _nutpie_warmup(c: Carry, info, it, schedule, target_accept) -> Carry:
     The low-rank metric (``c.inv_mass`` a ``LowRank``): its diagonal follows the foreground
     every draw until the first switch; from then on the whole metric (diagonal, eigenvectors,
     eigenvalues) is re-estimated from the foreground, just before it is replaced, at each
-    switch, so that the eigenvectors always belong to the scaling they were found in. The
-    foreground's co-moments are formed then, from the draws and gradients kept in
-    ``c.window``; between refits a draw costs the diagonal's accumulators and one row."""
+    switch, so that the eigenvectors always belong to the scaling they were found in. Below
+    full rank the foreground's co-moments are formed then, from the draws and gradients kept
+    in ``c.window`` (between refits a draw costs the diagonal's accumulators and one row); of
+    full rank they are accumulated every draw."""
     tune, early_end, final_start = schedule[0], schedule[1], schedule[2]
     dim, dtype = c.state.q.shape[0], c.state.q.dtype
     low_rank = isinstance(c.inv_mass, LowRank)
-    empty, update_stats = adapt.welford_init(dim, dtype), adapt.welford_update
+    rows = low_rank and c.window.stamp.shape[0] > 0
+    if low_rank and not rows:
+        empty, update_stats, diag = adapt.welford_cov_init(dim, dtype), adapt.welford_cov_update, adapt.diagonal
+    else:
+        empty, update_stats, diag = adapt.welford_init(dim, dtype), adapt.welford_update, lambda w: w
     in_metric = it < final_start
     draws = update_stats(c.welford, c.state.q)
     grads = update_stats(c.grads, c.state.grad)
@@ -264,14 +278,17 @@ def _nutpie_warmup(c: Carry, info, it, schedule, target_accept) -> Carry:
     update = in_metric & (draws.n >= 3)
     window = c.window
     if low_rank:
-        window = window_record(window, it, c.state.q, c.state.grad)
+        if rows:
+            window = window_record(window, it, c.state.q, c.state.grad)
+            foreground = lambda: window_stats(window, it, draws.n)  # noqa: E731
+        else:
+            foreground = lambda: (draws, grads)  # noqa: E731
         previous = c.inv_mass.s**2
-        diagonal = adapt.gradient_metric(draws, grads, previous)
+        diagonal = adapt.gradient_metric(diag(draws), diag(grads), previous)
         refit = update & switch
         inv_mass = lax.cond(
             refit,
-            lambda: adapt.low_rank_metric(*window_stats(window, it, draws.n), jnp.sqrt(diagonal),
-                                          c.inv_mass.lam.shape[0]),
+            lambda: adapt.low_rank_metric(*foreground(), jnp.sqrt(diagonal), c.inv_mass.lam.shape[0]),
             lambda: c.inv_mass._replace(s=jnp.where(update & ~c.low_rank_set, jnp.sqrt(diagonal), c.inv_mass.s)),
         )
         low_rank_set = c.low_rank_set | refit
