@@ -71,7 +71,9 @@ class Coordinator:
         self.next_part = 0  # the recomputed panels' part whose turn is next (display.SLOW_PARTS)
         self.parts_sent: set[str] = set()  # the parts sent at least once
         self.failure: Exception | None = None  # the last error of a flush, if any
-        self.log: list[dict] = []  # one entry per flush: time, batches, ops, bytes, seconds (benchmark)
+        # one entry per flush: time, batches, ops, bytes, seconds (benchmark); "seq": the message
+        # it sent (None: held for a page that is behind); a release of held ops has an entry too
+        self.log: list[dict] = []
         self.acked: int | None = None  # the newest message a page acknowledged (None: no page acknowledges)
         self.held: list[dict] = []  # ops not yet sent to a page that is behind (merged)
         self.last_sent = 0.0
@@ -125,12 +127,13 @@ class Coordinator:
                 self.slow_cost = time.perf_counter() - slow_started
                 self.last_slow = started
             self.parts_sent.update(done_parts)
+            sent_before = self.seq
             size = self._emit(ops) if ops else 0
             if taken:
                 self._on_header()
             self.last_flush = time.perf_counter()
             self.log.append({"time": started, "wall": time.time(), "final": final, "parts": done_parts,
-                             "seq": self.seq, "batches": taken, "ops": len(ops), "bytes": size, "slow": slow,
+                             "seq": self.seq if self.seq != sent_before else None, "batches": taken, "ops": len(ops), "bytes": size, "slow": slow,
                              "seconds": self.last_flush - started,
                              "lag": (started - oldest) if oldest is not None else 0.0})
             return taken
@@ -158,7 +161,11 @@ class Coordinator:
         with self.lock:
             self.acked = seq if self.acked is None else max(self.acked, min(seq, self.seq))
             if self.held and self.seq - self.acked < IN_FLIGHT:
-                self._emit([])
+                started = time.perf_counter()
+                size = self._emit([])
+                self.log.append({"time": started, "wall": time.time(), "final": False, "parts": (), "seq": self.seq,
+                                 "batches": 0, "ops": 0, "bytes": size, "slow": False,
+                                 "seconds": time.perf_counter() - started, "lag": 0.0, "released": True})
 
     def on_ready(self) -> None:
         """A front end that missed messages (a page reloaded) asks for everything: a

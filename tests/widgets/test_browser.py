@@ -322,10 +322,12 @@ def test_big_model_live_panels_header_and_lag(lab):
     assert [root.locator(".exmc-row").nth(i).get_attribute("data-variable") for i in range(5)] == \
         ["mu_a", "sigma_a", "a", "b", "sigma_y"] and root.locator(".exmc-row").count() == 5
     # the kernel sends every panel's data within 2 s of the first batch ...
+    # (a flush's parts go in the next message sent: flushes held for a page that is behind
+    # have no seq, and their ops go out merged, decision 46)
     parts, complete_seq = set(), None
     for wall, _, seq, sent in big["flushes"]:
         parts.update(sent)
-        if complete_seq is None and parts >= {"rows", "table", "pair", "energy"}:
+        if complete_seq is None and seq is not None and parts >= {"rows", "table", "pair", "energy"}:
             complete_seq, complete_wall = seq, wall
     assert complete_seq is not None and complete_wall - first < 2.0, complete_wall - first
     # ... and the page shows every panel once it has applied that message
@@ -347,7 +349,8 @@ def test_big_model_live_panels_header_and_lag(lab):
     sent_count, flushed = {}, 0
     for _, batches, seq, _ in big["flushes"]:
         flushed += batches
-        sent_count[seq] = int(counts[flushed - 1]) if flushed else 0
+        if seq is not None:
+            sent_count[seq] = int(counts[flushed - 1]) if flushed else 0
     checked = 0
     for arrived_title, title in titles:
         now = arrived_title / 1000
@@ -359,7 +362,7 @@ def test_big_model_live_panels_header_and_lag(lab):
         assert shown >= received[-2], (now - first, title, received[-2:])
     assert checked > 10
     # what the loaded machine's transport added (kernel sent -> page received), for the report
-    sent_at = {seq: wall for wall, _, seq, _ in big["flushes"]}
+    sent_at = {seq: wall for wall, _, seq, _ in big["flushes"] if seq is not None}
     delays = [arrived / 1000 - sent_at[seq] for seq, arrived, _ in log if seq in sent_at]
     print(f"kernel -> page delivery: median {np.median(delays):.2f} s, max {max(delays):.2f} s; "
           f"panels complete in the kernel {complete_wall - first:.2f} s after the first batch")

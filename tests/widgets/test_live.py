@@ -113,7 +113,11 @@ def test_a_page_that_acknowledges_gets_at_most_two_messages_ahead_and_the_same_s
 
     plain, every_flush = run(acknowledging=False)
     controlled, fewer = run(acknowledging=True)
-    flushes = len(controlled.log)
+    flushes = len([entry for entry in controlled.log if not entry.get("released")])
+    assert len(plain.log) == flushes
+    # the log says which flushes were held (no seq) and which message released them
+    assert all(entry["seq"] is not None for entry in plain.log)
+    assert any(entry["seq"] is None for entry in controlled.log) and any(e.get("released") for e in controlled.log)
     assert len(every_flush.messages) == flushes and len(fewer.messages) < flushes / 3
     assert [m["seq"] for m in fewer.messages] == list(range(1, len(fewer.messages) + 1))
     before, after = every_flush.replay(), fewer.replay()
