@@ -156,10 +156,21 @@ class Coordinator:
         self.last_sent = time.perf_counter()
         return sum(b.nbytes for b in buffers)
 
-    def on_ack(self, seq: int) -> None:
-        """A page has applied and drawn message ``seq``: send what was held for it."""
+    def on_ack(self, seq: int, wait: bool = False) -> None:
+        """A page has applied and drawn message ``seq``: send what was held for it. Called on
+        the kernel's main thread, which must never wait for a flush in progress (a Stop click
+        queued behind acknowledgements would wait for each): the held ops go from a thread of
+        their own (``wait``: here, for tests)."""
+        self.acked = seq if self.acked is None else max(self.acked, min(seq, self.seq))
+        if not self.held:
+            return
+        if wait:
+            self._release()
+        else:
+            threading.Thread(target=self._release, name="exmc-dashboard-release", daemon=True).start()
+
+    def _release(self) -> None:
         with self.lock:
-            self.acked = seq if self.acked is None else max(self.acked, min(seq, self.seq))
             if self.held and self.seq - self.acked < IN_FLIGHT:
                 started = time.perf_counter()
                 size = self._emit([])

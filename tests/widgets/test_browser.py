@@ -219,6 +219,13 @@ def test_stop_keeps_exactly_the_draws_the_page_shows(lab):
     n = int(re.search(r"stopped at (\d+) / 1000000", title.inner_text()).group(1))
     assert 0 < n < 1_000_000
     assert root.locator("button.exmc-extend").is_enabled() and not root.locator("button.exmc-stop").is_enabled()
+    stride = 1
+    while -(-n // stride) > 1000:
+        stride *= 2
+    # the header is a widget trait and comes at once; the last draws' message may be held
+    # until the page has drawn the ones before it (flow control, decision 46): it arrives
+    page.wait_for_function("([el, n]) => el.__exmc.sources.get('trace/mu/s0').data.x.length === n",
+                           arg=[root.element_handle(), -(-n // stride)], timeout=30_000)
     shown = root.evaluate(SOURCES_JS)["trace/mu/s0"]
     root.screenshot(path=str(ARTIFACTS / "dashboard-stopped.png"))
 
@@ -226,9 +233,6 @@ def test_stop_keeps_exactly_the_draws_the_page_shows(lab):
     page.locator(".jp-Notebook .jp-Cell").nth(3).locator(".jp-OutputArea", has_text="RESULT").wait_for(timeout=TIMEOUT_MS)
     result = json.loads(cell_text(page, 3).split("RESULT", 1)[1])
     assert (result["n"], result["shown"], result["state"]) == (n, n, "stopped")
-    stride = 1
-    while -(-n // stride) > 1000:
-        stride *= 2
     np.testing.assert_array_equal(shown["x"], np.arange(0, n, stride))
     np.testing.assert_array_equal(shown["y"], result["mu0"])  # float64 end to end: exactly equal
 

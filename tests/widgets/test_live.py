@@ -100,14 +100,14 @@ def test_a_page_that_acknowledges_gets_at_most_two_messages_ahead_and_the_same_s
             coordinator.add(batch)
             coordinator.flush()
             if acknowledging and i == 0:
-                coordinator.on_ack(1)
+                coordinator.on_ack(1, wait=True)
             if acknowledging and i % 10 == 9:  # a page drawing one message for every ten flushes
                 assert coordinator.seq - coordinator.acked <= live.IN_FLIGHT
-                coordinator.on_ack(coordinator.seq)
+                coordinator.on_ack(coordinator.seq, wait=True)
         coordinator.flush(force_slow=True)
         if acknowledging:
-            coordinator.on_ack(coordinator.seq)
-            coordinator.on_ack(coordinator.seq)
+            coordinator.on_ack(coordinator.seq, wait=True)
+            coordinator.on_ack(coordinator.seq, wait=True)
         assert coordinator.held == []
         return coordinator, recorder
 
