@@ -154,3 +154,28 @@ def test_auto_keeps_the_diagonal_for_an_uncorrelated_posterior():
     ir = Builder.new_ir().rv("x", exmc.Normal, {"mu": 0.0, "sigma": np.logspace(-2, 2, 10)})
     trace = exmc.sample(ir, draws=500, tune=1000, chains=4, seed=3, progressbar=False)
     assert trace.attrs["metric"] == "auto" and trace.attrs["metric_used"] == "diagonal"
+
+
+def test_the_warmup_rows_give_the_co_moments_welford_accumulates():
+    # below full rank the low-rank warmup keeps rows and forms the foreground's co-moments at a
+    # refit (decision 75): they must be Welford's over the same last n draws, ring wrapped
+    from exmc.sampler import chunk
+
+    rng = np.random.default_rng(11)
+    dim, total = 5, 300  # more draws than rows: the ring has wrapped
+    xs, gs = rng.normal(size=(total, dim)) * [1.0, 10.0, 0.1, 3.0, 1.0], rng.normal(size=(total, dim))
+    with jax.enable_x64(True):
+        window = chunk.window_init(dim, jnp.float64, chunk.WINDOW_ROWS)
+        window = chunk.window_record(window, jnp.int32(-1), xs[0], gs[0])
+        for it in range(total - 1):
+            window = chunk.window_record(window, jnp.int32(it), xs[it + 1], gs[it + 1])
+        last = jnp.int32(total - 2)
+        for n in (3, 90, 160, chunk.WINDOW_ROWS):
+            draws, grads = chunk.window_stats(window, last, jnp.float64(n))
+            for got, rows in ((draws, xs[-n:]), (grads, gs[-n:])):
+                want = adapt.welford_cov_init(dim, jnp.float64)
+                for row in rows:
+                    want = adapt.welford_cov_update(want, row)
+                assert float(got.n) == n
+                np.testing.assert_allclose(got.mean, want.mean, rtol=1e-12, atol=1e-14)
+                np.testing.assert_allclose(got.m2, want.m2, rtol=1e-10, atol=1e-10)
