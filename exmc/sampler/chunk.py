@@ -29,7 +29,7 @@ EARLY_SWITCH, LATE_SWITCH = 10, 80
 # The low-rank metric's foreground holds at most two windows of draws when it is refitted
 # (the background it took over at the last switch, and the draws since). Below full rank its
 # draws and gradients are kept as rows, not as d x d co-moments fed every draw; of full rank
-# (dim <= FULL_RANK_DIM under "auto") the co-moments are small, and compile quicker (decision 75)
+# (every "auto" model that gets it) the co-moments are small, and compile quicker (decision 75)
 WINDOW_ROWS = 2 * LATE_SWITCH + 8
 
 
@@ -87,27 +87,27 @@ class Carry(NamedTuple):
 
 METRICS = ("auto", "stan", "nutpie", "dense", "lowrank")
 
-# "auto": the low-rank metric, of full rank up to this dimension and of rank LOW_RANK above
-# it; past AUTO_MAX_DIM nutpie's diagonal (the d x d co-moments and eigendecompositions of
-# each refit would cost more than correlations are likely to win).
-FULL_RANK_DIM, LOW_RANK, AUTO_MAX_DIM = 40, 16, 400
+# "auto": the low-rank metric of full rank up to FULL_RANK_DIM parameters, nutpie's diagonal
+# above. Below full rank a refit sees fewer draws than dimensions, and on the benchmark's
+# larger models the estimate never paid for itself (decision 76). "lowrank" keeps LOW_RANK.
+FULL_RANK_DIM, LOW_RANK = 40, 16
 
 
 def resolve(metric: str, dim: int) -> tuple[str, int]:
     """The compiled form of ``metric`` for a model of ``dim`` parameters: (kind, rank).
 
     kind is "stan" or "nutpie" (diagonal, rank 0), "dense" (Stan's windows, rank dim) or
-    "lowrank" (nutpie's windows, rank <= dim). "auto" is "lowrank" of full rank up to
-    ``FULL_RANK_DIM`` parameters and of rank ``LOW_RANK`` up to ``AUTO_MAX_DIM``: the
-    eigenvalue cutoff then keeps only the directions that warmup shows to be correlated or
-    mis-scaled, so an uncorrelated posterior gets the diagonal (decision 49). One parameter,
-    or more than ``AUTO_MAX_DIM``, gets nutpie's diagonal."""
+    "lowrank" (nutpie's windows, rank <= dim). "auto" is "lowrank" of full rank from 2 up to
+    ``FULL_RANK_DIM`` parameters: the eigenvalue cutoff then keeps only the directions that
+    warmup shows to be correlated or mis-scaled, so an uncorrelated posterior gets the
+    diagonal (decision 49). One parameter, or more than ``FULL_RANK_DIM``, gets nutpie's
+    diagonal (decision 76)."""
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     if metric == "auto":
-        if dim == 1 or dim > AUTO_MAX_DIM:
+        if dim == 1 or dim > FULL_RANK_DIM:
             return "nutpie", 0
-        return "lowrank", dim if dim <= FULL_RANK_DIM else LOW_RANK
+        return "lowrank", dim
     if metric == "dense":
         return "dense", dim
     if metric == "lowrank":

@@ -91,8 +91,9 @@ def test_low_rank_metric_recovers_a_gaussians_covariance_from_draws_and_gradient
 def test_auto_resolves_by_dimension():
     assert resolve("auto", 1) == ("nutpie", 0)
     assert resolve("auto", 12) == ("lowrank", 12)
-    assert resolve("auto", 100) == ("lowrank", 16)
-    assert resolve("auto", 1000) == ("nutpie", 0)
+    assert resolve("auto", 40) == ("lowrank", 40)
+    assert resolve("auto", 41) == ("nutpie", 0)  # decision 76: no rank below full under auto
+    assert resolve("lowrank", 100) == ("lowrank", 16)
     assert resolve("dense", 7) == ("dense", 7)
 
 
