@@ -7,8 +7,11 @@ panels, the header, the selected elements); the draws go as binary custom messag
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import inspect
 import pathlib
+import threading
 import time
 import uuid
 from typing import Iterable, Mapping
@@ -114,6 +117,10 @@ class Dashboard(anywidget.AnyWidget):
         self._planned = int(attrs.get("draws", 0))
         self._auto_displayed: int | None = None
         self._stop_times: list[float] = []  # wall-clock: the page's Stop heard, the run ended
+        # the page's messages as the kernel's main thread handled them: (type, the page's clock
+        # when it sent it in ms, or None, the kernel's wall clock); the last 200 (browser test)
+        self._heard: collections.deque = collections.deque(maxlen=200)
+        self._sync_lock = threading.RLock()
         self.error: BaseException | None = None
         super().__init__(spec=self._spec(), uid=uuid.uuid4().hex, selection=dict(self._display.selection),
                          var_names=list(store.shapes), pair=self._spec()["pair"], _bokeh=bokehjs(), **kwargs)
@@ -156,7 +163,7 @@ class Dashboard(anywidget.AnyWidget):
                               axes=self._axes)
             display.selection.update(selection)
             self._display = display
-            with self.hold_sync():
+            with self._synced():
                 self.spec = self._spec()
                 self.selection = dict(display.selection)
                 if list(self.var_names) != names:
@@ -177,6 +184,14 @@ class Dashboard(anywidget.AnyWidget):
         """Show the variables ``var_names`` (a det node too), as the page's picker does."""
         self.var_names = [var_names] if isinstance(var_names, str) else list(var_names)
 
+    @contextlib.contextmanager
+    def _synced(self):
+        """Set traits and send them as one update. ipywidgets' ``hold_sync`` is not thread-safe
+        (two threads inside it can lose the other's keys between its send and its clear), and
+        the traits are set from the flusher thread and from the main thread: one at a time."""
+        with self._sync_lock, self.hold_sync():
+            yield
+
     # The front end.
     def _send_encoded(self, content, buffers) -> None:
         if self.comm is not None:  # closed widgets receive nothing
@@ -184,6 +199,7 @@ class Dashboard(anywidget.AnyWidget):
 
     def _on_message(self, _widget, content, _buffers) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
+        self._heard.append((kind, content.get("sent") if isinstance(content, dict) else None, time.time()))
         if kind == "ready":
             self._coordinator.on_ready()
         elif kind == "stop":
@@ -228,7 +244,7 @@ class Dashboard(anywidget.AnyWidget):
         total = last.total if last.phase == "sampling" else self._planned
         warmup = (store.n("warmup"), self._tune) if last.phase == "warmup" else None
         step = store.stat(last.phase, "step_size")
-        with self.hold_sync():
+        with self._synced():
             self.state = last.phase
             self.phase = f"{last.phase} {last.done} / {last.total}"
             self.draws_shown = done
@@ -245,7 +261,7 @@ class Dashboard(anywidget.AnyWidget):
         self.error = error
         if self._stop_times:
             self._stop_times.append(time.time())
-        with self.hold_sync():
+        with self._synced():
             self.state = outcome
             self.draws_shown = done
             self.title = title(outcome, done, total)
@@ -259,8 +275,9 @@ class Dashboard(anywidget.AnyWidget):
     # Sampling.
     def _start(self, stream) -> None:
         self._clock = None
-        self.can_extend = False
-        self.state = "compiling" if self._store.last is None else "sampling"
+        with self._synced():
+            self.can_extend = False
+            self.state = "compiling" if self._store.last is None else "sampling"
         self._run = SamplerRun(self._coordinator, stream, self._ended).start()
 
     @property
@@ -460,7 +477,7 @@ def dashboard(trace: exmc.Trace, *, var_names: Iterable[str] | None = None, pair
     dash = Dashboard(store, tune, _pair(shapes, pair, axes), trace.attrs, available=available, axes=axes)
     dash._static_trace = trace
     dash._coordinator.flush(force_slow=True)
-    with dash.hold_sync():
+    with dash._synced():
         dash.state = "complete"
         dash.title = f"MCMC Trace ({trace.n_chains} chains x {trace.n_draws} draws)"
         dash.draws_shown = trace.n_draws

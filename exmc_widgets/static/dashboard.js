@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: cf3b501de2f2cc66167cb84a8ffa8cdd5d36bf95259465228b728ea017916e60 */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 88f1b9409f9f9937c38d5fd6bd431649b1950bf70605fd3664351c239ac699c6 */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -95,7 +95,7 @@ function buildHeader(model) {
   stop.addEventListener("click", () => {
     stopping = true;
     update();
-    model.send({ type: "stop" });
+    model.send({ type: "stop", sent: Date.now() });
   });
   more.addEventListener("input", () => {
     extend.textContent = `+${more.value} draws`;
@@ -241,7 +241,7 @@ var ModelStore = class {
       const acked = this.toAck;
       this.toAck = 0;
       try {
-        this.model.send({ type: "ack", seq: acked });
+        this.model.send({ type: "ack", seq: acked, sent: Date.now() });
       } catch (error) {
         console.error("exmc dashboard:", error);
       }

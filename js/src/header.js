@@ -64,7 +64,7 @@ export function buildHeader(model) {
   stop.addEventListener("click", () => {
     stopping = true; // the click is seen at once; the title says where sampling stopped
     update();
-    model.send({ type: "stop" });
+    model.send({ type: "stop", sent: Date.now() });
   });
   more.addEventListener("input", () => {
     extend.textContent = `+${more.value} draws`;

@@ -86,7 +86,7 @@ export class ModelStore {
       const acked = this.toAck;
       this.toAck = 0;
       try {
-        this.model.send({ type: "ack", seq: acked });
+        this.model.send({ type: "ack", seq: acked, sent: Date.now() });
       } catch (error) {
         console.error("exmc dashboard:", error);
       }

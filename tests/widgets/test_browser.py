@@ -55,7 +55,9 @@ CELLS = [
     "print('SAVED', json.dumps({'path': str(path), 'bytes': path.stat().st_size,"
     " 'a84': big.trace.posterior['a'][0, :, 84].tolist()}))",
     "stopper = exmc_widgets.stream(big_ir, draws=20_000, tune=1000, chains=4, seed=4)",
-    "print('STOP', json.dumps(stopper._stop_times))",
+    "print('STOP', json.dumps([stopper._stop_times, list(stopper._heard), stopper.state, stopper.title,"
+    " [[e['wall'], e['seq'], e['bytes'], e['batches'], e['seconds'], e.get('released', False)] for e in stopper._coordinator.log[-40:]],"
+    " stopper._coordinator.acked, stopper._coordinator.seq, len(stopper._coordinator.held)]))",
 ]
 
 # The data each view holds, read from its ColumnDataSources (js/src/index.js exposes them).
@@ -427,12 +429,16 @@ def test_big_model_ranges_legend_ranks_zoom_and_picker(lab):
 
 
 # A known failure of issue 13, open: on a 2-core machine shared by the sampler's threads, the
-# Jupyter server and Chromium, the page's Stop reaches the kernel late. Quiet: 15 s after the
-# click, "stopped at" shown after 44 s. Under CI's load: not within 120 s, nor within 600 s
-# (the 20,000 draws had ended first). Only that timeout is expected; any other failure (the
-# kernel taking more than a second to stop once it hears the click) fails the suite.
+# Jupyter server and Chromium, the page's main thread falls seconds behind, so the click itself
+# is dispatched late. Measured (this test's printout, quiet machine): the page answered a
+# trivial script in 4 s, Playwright's click returned after 8-17 s; the Stop message then reached
+# the kernel's main thread 0.01 s after the page sent it, and the kernel ended the run 0.15-0.5 s
+# later; "stopped at" showed 8-22 s after the click (7.9 s with the figures' data updates turned
+# off, so Bokeh's drawing is not all of it). Under CI's load the run can end before the click
+# lands. Only that timeout is expected; any other failure (the kernel taking more than a
+# second to stop once it hears the click) fails the suite.
 @pytest.mark.xfail(raises=PlaywrightTimeoutError, strict=False,
-                   reason="issue 13: the page's Stop reaches the kernel 15 s to minutes late on 2 shared cores")
+                   reason="issue 13: on 2 shared cores the page's main thread is seconds behind; the click lands late")
 def test_big_model_stop_answers_within_a_second(lab):
     page, errors = lab
     run_cell(page, 8)
@@ -442,14 +448,37 @@ def test_big_model_stop_answers_within_a_second(lab):
     while not re.search(r"\((\d+) / 20000\)", title.inner_text()):  # sampling, after warmup
         assert time.time() < deadline, title.inner_text()
         time.sleep(0.2)
+    asked = time.time()
+    page.evaluate("() => Date.now()")  # how far behind the page's main thread is (printed)
+    behind = time.time() - asked
     clicked = time.time()
     root.locator("button.exmc-stop").click()
+    dispatched = time.time() - clicked
     assert root.locator("button.exmc-stop").inner_text() == "Stopping\u2026"  # the click is seen at once
-    title.filter(has_text="stopped at").wait_for(timeout=TIMEOUT_MS)
+    print(f"the page answered a script in {behind:.2f} s; Playwright's click returned after {dispatched:.2f} s")
+    seen, late = [], None
+    while "stopped at" not in (text := title.inner_text()):
+        if not seen or seen[-1][1] != text:
+            seen.append((round(time.time() - clicked, 2), text))
+        if time.time() - clicked > TIMEOUT_MS / 1000:
+            late = PlaywrightTimeoutError(f"'stopped at' not shown; the title: {seen[-5:]}")
+            break
+        time.sleep(0.1)
+    print("titles after the click:", seen[-6:])
     shown = time.time()
     run_cell(page, 9)
     page.locator(".jp-Notebook .jp-Cell").nth(9).locator(".jp-OutputArea", has_text="STOP").wait_for(timeout=TIMEOUT_MS)
-    heard, ended = json.loads(cell_text(page, 9).split("STOP", 1)[1])
+    stop_times, messages, *kernel = json.loads(cell_text(page, 9).split("STOP", 1)[1])
+    print("kernel: stop heard, run ended", [round(t - clicked, 2) for t in stop_times], "state, title", kernel[:2],
+          "acked, seq, held", kernel[3:])
+    print("flushes (s after click, seq, bytes, batches, seconds, released):",
+          [[round(e[0] - clicked, 2), *e[1:4], round(e[4], 3), e[5]] for e in kernel[2]])
+    # each page message: its type, sent (the page's clock, ms) and handled (the kernel's, s)
+    delays = [(kind, round(handled - sent / 1000.0, 2)) for kind, sent, handled in messages if sent is not None]
+    print("page -> kernel's main thread, the last messages:", delays[-12:])
+    if late is not None:
+        raise late
+    heard, ended = stop_times
     # the kernel ends the run and sends "stopped at" within a second of hearing the click
     assert ended - heard < 1.0, ended - heard
     print(f"Stop: click -> kernel {heard - clicked:.2f} s, kernel -> stopped {ended - heard:.2f} s, "
