@@ -33,10 +33,6 @@ EARLY_SWITCH, LATE_SWITCH = 10, 80
 WINDOW_ROWS = 2 * LATE_SWITCH + 8
 
 
-def uses_rows(dim: int, rank: int) -> bool:
-    return rank < dim
-
-
 class Window(NamedTuple):
     """The low-rank warmup's last WINDOW_ROWS draws and gradients (row (it + 1) % rows),
     each row stamped with its iteration (-1: the initial point); no rows for other metrics."""
@@ -132,7 +128,7 @@ def make_init(logp_and_grad: Callable, metric: str = "stan", rank: int = 0):
             draws, grads = adapt.welford_update(empty, q0), adapt.welford_update(empty, grad)
             if metric == "lowrank":
                 inv_mass = adapt.unit_low_rank(dim, rank, dtype)._replace(s=jnp.sqrt(scale))
-                if uses_rows(dim, rank):
+                if rank < dim:  # below full rank the foreground is kept as rows
                     window = window_record(window_init(dim, dtype, WINDOW_ROWS), jnp.int32(-1), q0, grad)
                 else:
                     empty = adapt.welford_cov_init(dim, dtype)

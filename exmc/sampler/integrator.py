@@ -71,10 +71,6 @@ def momentum(metric, z):
     return z / jnp.sqrt(metric)
 
 
-def kinetic(p, metric):
-    return 0.5 * jnp.dot(p, velocity(metric, p))
-
-
 def start(q, p, logp, grad, metric) -> Point:
     """The point (q, p) with M^-1 p and M^-1 grad (one product of both)."""
     v, gv = velocity(metric, jnp.stack([p, grad]))
