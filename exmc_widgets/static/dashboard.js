@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 88f1b9409f9f9937c38d5fd6bd431649b1950bf70605fd3664351c239ac699c6 */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 689c6e76b8791fee6bf98ee2f592b022d3b7fcaab83c09d5c4dc52eacc678aa1 */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -34,6 +34,29 @@ function loadBokeh(model) {
     promise.catch(() => loading.delete(version));
   }
   return loading.get(version);
+}
+var isView = (x) => x !== null && typeof x === "object" && "model" in x && "parent" in x;
+function skipCssVisuals(root) {
+  const seen = /* @__PURE__ */ new Set();
+  const stack = [root];
+  while (stack.length > 0) {
+    const view = stack.pop();
+    if (!isView(view) || seen.has(view)) continue;
+    seen.add(view);
+    const visuals = view.visuals;
+    if (visuals && typeof visuals[Symbol.iterator] === "function") {
+      for (const visual of visuals) {
+        if (typeof visual?._get_css_value === "function") visual._get_css_value = () => "";
+      }
+    }
+    for (const [key, value] of Object.entries(view)) {
+      if (key === "parent" || key === "root") continue;
+      if (value instanceof Map) stack.push(...value.values());
+      else if (Array.isArray(value)) stack.push(...value);
+      else stack.push(value);
+    }
+  }
+  return seen.size;
 }
 
 // src/header.js
@@ -788,7 +811,11 @@ function buildView(B, model, spec, root) {
     texts();
   }
   async function show() {
-    for (const [item, target] of shown) views.push(await B.Plotting.show(item, target));
+    for (const [item, target] of shown) {
+      const view = await B.Plotting.show(item, target);
+      skipCssVisuals(view);
+      views.push(view);
+    }
   }
   function remove() {
     for (const dispose of disposers) dispose();

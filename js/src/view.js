@@ -1,6 +1,7 @@
 // One view of the dashboard: the figures, built from the spec, showing the model store's
 // sources. Each view owns its ColumnDataSources (a Bokeh model lives in one document).
 // Building is synchronous; `show()` draws (asynchronously) into the page.
+import { skipCssVisuals } from "./bokeh.js";
 import { acfFigure } from "./figures/acf.js";
 import { energyFigure } from "./figures/energy.js";
 import { forestFigure } from "./figures/forest.js";
@@ -162,7 +163,11 @@ export function buildView(B, model, spec, root) {
   // Drawing is asynchronous; the caller loads the data and follows the store before it
   // (nothing may arrive unseen in between), so the figures' ranges start from the data.
   async function show() {
-    for (const [item, target] of shown) views.push(await B.Plotting.show(item, target));
+    for (const [item, target] of shown) {
+      const view = await B.Plotting.show(item, target);
+      skipCssVisuals(view);
+      views.push(view);
+    }
   }
 
   function remove() {
