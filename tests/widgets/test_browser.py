@@ -455,9 +455,13 @@ def test_big_model_stop_answers_within_a_second(lab):
     page.evaluate("() => Date.now()")  # how far behind the page's main thread is (printed)
     behind = time.time() - asked
     clicked = time.time()
-    root.locator("button.exmc-stop").click()
+    stop = root.locator("button.exmc-stop")
+    stop.click()
     dispatched = time.time() - clicked
-    assert root.locator("button.exmc-stop").inner_text() == "Stopping\u2026"  # the click is seen at once
+    # the click is seen at once, unless the page has meanwhile applied the run's end (it can
+    # finish its 20,000 draws before a late click lands): then Stop is gone, and "stopped at"
+    # never comes (the expected timeout below)
+    assert stop.inner_text() == "Stopping\u2026" or not stop.is_visible(), stop.inner_text()
     print(f"the page answered a script in {behind:.2f} s; Playwright's click returned after {dispatched:.2f} s")
     seen, late = [], None
     while "stopped at" not in (text := title.inner_text()):
