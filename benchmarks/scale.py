@@ -1,5 +1,8 @@
 """Past one CPU: a logistic regression of 10^5 and 10^6 rows on 1, 2 and 4 (simulated) CPU
 devices, by layout, with ESS/s and the scaling efficiency; NumPyro where it applies.
+Layouts: Exmc's ``threads``, ``vectorized``, ``devices`` (chains over devices) and ``rows``
+(``chain_method="devices", shard_data=True``: every device holds every chain and a slice of
+the rows of the design matrix, a data node); NumPyro's ``vectorized`` and ``parallel``.
 
     python benchmarks/scale.py                 # every configuration, one process each, a table
     python benchmarks/scale.py --rows 100000   # one size
@@ -66,12 +69,15 @@ def run_exmc(rows: int, layout: str, devices: int) -> dict:
 
     X, y = data(rows)
     ir = (Builder.new_ir()
+          .data("X", X)  # a data node: its rows can be split over devices (layout "rows")
           .rv("alpha", exmc.Normal, {"mu": 0.0, "sigma": 2.5})
           .rv("beta", exmc.Normal, {"mu": 0.0, "sigma": 2.5}, shape=K)
-          .det("eta", lambda a, b: a + X @ b, ["alpha", "beta"])
+          .det("eta", lambda a, X, b: a + X @ b, ["alpha", "X", "beta"])
           .rv("y", exmc.Bernoulli, {"logit_p": "eta"}).obs("y_obs", "y", y))
     model = exmc.compile_model(unreported(ir, "eta"))
-    settings = dict(chains=CHAINS, seed=1, chain_method=layout, progressbar=False, checks=False)
+    split = layout == "rows"  # every device holds every chain and a quarter of the rows
+    settings = dict(chains=CHAINS, seed=1, chain_method="devices" if split else layout, shard_data=split,
+                    progressbar=False, checks=False)
     exmc.sample(model, draws=2, tune=2, **settings)  # compiles (kept on the model)
     tune, draws = iterations(rows)
     start = time.perf_counter()
@@ -117,9 +123,10 @@ def run_numpyro(rows: int, layout: str, devices: int) -> dict:
     return dict(seconds=seconds, ess=float(min(ess(c) for c in columns)), draws=draws, tune=tune)
 
 
-CONFIGS = [  # (library, layout, devices)
+CONFIGS = [  # (library, layout, devices); "rows": chain_method="devices" with shard_data=True
     ("exmc", "threads", 1), ("exmc", "vectorized", 1),
     ("exmc", "devices", 1), ("exmc", "devices", 2), ("exmc", "devices", 4),
+    ("exmc", "rows", 1), ("exmc", "rows", 2), ("exmc", "rows", 4),
     ("numpyro", "vectorized", 1), ("numpyro", "parallel", 4),
 ]
 

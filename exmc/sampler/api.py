@@ -86,12 +86,14 @@ def _check_layout(shard_data, dtype) -> None:
 
 
 def _sharded(model: CompiledModel, shard_data: bool) -> list[str]:
-    """The observations whose rows were split over the devices (none without shard_data)."""
+    """The observations and data nodes whose rows were split over the devices (none without
+    shard_data)."""
     if not shard_data:
         return []
-    from exmc.sampler.sharding import ShardedLogp
+    from exmc.sampler.sharding import sharded
 
-    return list(ShardedLogp(model, jax.device_count()).names)
+    split = sharded(model, jax.device_count())
+    return [*split.names, *split.data_names]
 
 
 def _plain_ints(*values) -> tuple[int, ...]:
@@ -218,11 +220,13 @@ def sample(
         chains vmapped on one device) or "auto" (threads on one CPU process; devices across
         processes, with ``shard_data``, or on several accelerators the chains fill evenly;
         else vectorized). ``trace.attrs["chain_method"]`` records the layout used. Draws equal
-        the threaded ones bit for bit only with threads or one chain per device.
+        the threaded ones bit for bit only with threads or one chain per device, and there
+        only as far as XLA compiles both programs' arithmetic alike (decision 66).
     shard_data : split the rows of the observed data over the devices (``chain_method``
         "devices"): each device sums its rows' log-likelihood, one collective per evaluation adds
         them (``exmc.sampler.sharding``). ``trace.attrs["sharded_data"]`` lists the
-        observations split.
+        observations split, then the data nodes split with them (a design matrix behind a
+        det node: ``.data("X", X)``, ``.det("eta", lambda X, b: X @ b, ["X", "b"])``).
     dtype : "float64" (default) or "float32": the sampler's arithmetic (positions, log-density,
         gradient, adaptation) in single precision, for accelerators; the observed data enter
         as float32. Limits in ``exmc.sampler.precision`` (decision 69): energy errors are

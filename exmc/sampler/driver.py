@@ -145,9 +145,9 @@ class _Kernels:
     def runner(self, chain_method: str, chains: int, shard_data: bool = False, model: CompiledModel | None = None):
         """The layout that advances ``model`` 's chains (``layouts``; default: the model these
         kernels were built for). Threads run the shared executable with the model's data as an
-        argument. The batched layouts' programs hold the model's data as constants, so they are
-        kept on the model itself (never shared with a model of other data), per number of
-        chains and devices."""
+        argument; so do the batched layouts' programs, but each holds its model's data placed on
+        the devices (split, with ``shard_data``, whose planning depends on the values), so they
+        are kept on the model itself, per number of chains and devices."""
         model = self.model if model is None else model
         if chain_method == "threads":
             return layouts.Threads(self.chunk, chains, model.data)
@@ -156,11 +156,10 @@ class _Kernels:
         if key not in cache:
             sharded = None
             if shard_data:
-                from exmc.sampler.sharding import ShardedLogp
+                from exmc.sampler.sharding import sharded as split_rows
 
-                sharded = ShardedLogp(model, jax.device_count())
-            data, value_and_grad = model.data, self.value_and_grad
-            cache[key] = layouts.Batched(chain_method, self.make_chunk, lambda q: value_and_grad(q, data),
+                sharded = split_rows(model, jax.device_count())
+            cache[key] = layouts.Batched(chain_method, self.make_chunk, self.value_and_grad, model.data,
                                          self.carry_template, chains, sharded)
         return cache[key]
 

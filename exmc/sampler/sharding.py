@@ -1,8 +1,9 @@
 """Data parallel log-density: the rows of observed data split over a mesh's ``data`` axis.
 
-``ShardedLogp(model, n)`` splits each shardable observation's rows into ``n`` equal slices
-(one per device of the axis) and a remainder of fewer than ``n`` rows. Its
-``logp_and_grad(local, axis)``, called inside ``shard_map``, is
+``ShardedLogp(model, n)`` splits the rows of each shardable observation, and of the data
+nodes its parameters are computed from, into ``n`` equal slices (one per device of the axis)
+and a remainder of fewer than ``n`` rows. Its ``logp_and_grad(local, axis)``, called inside
+``shard_map``, is
 
     value, gradient of (priors, Jacobians, remainder rows, unsplit observations)   # every device
   + the devices' (value, gradient of their own rows), added in device order        # one collective
@@ -17,10 +18,19 @@ exactly and every topology adds them the same way, so the draws do not depend on
 devices are spread over processes (decision 68). The sum is the unsharded one in another
 order (equal to about 1 ulp per row sum; tests ask relative 1e-12).
 
-An observation is split only when its rows can be: its data has a leading (batch) axis, no
-parameter of its rv has one value per row (a parameter of shape (N,) would need its own rows
-split: that is what data nodes are for; ``split_hook`` below is where they plug in), and no
-node depends on the observed values. Others stay whole, on every device.
+Which rows split (``plan``, decision 78). The row-indexed nodes are the data nodes
+(``Builder.data``) with a leading axis, and the det nodes computed from them whose leading
+axis has the same length (a linear predictor ``X @ beta``, an index ``ab[county_idx]``). An
+observation is split when its data has a leading axis of at least ``n`` rows, each parameter
+of its rv either has no value per row or is a row-indexed node of the same rows, and no node
+depends on the observed values. A data node stays whole (and so does everything computed
+from it) when anything other than a row-indexed det node or a split observation uses it: a
+free rv's parameter, a potential, a det node that reduces over the rows. A det node must
+compute each row from the same row of its row-indexed inputs; that is checked once, at the
+model's initial point, by computing the det nodes from the first and the last device's rows
+alone (``x - x.mean()`` fails it and stays whole). An array closed over by a det node's
+function is a constant, not data: it cannot be split, and the observation it feeds stays
+whole.
 """
 
 from __future__ import annotations
@@ -33,71 +43,158 @@ from jax import lax
 
 from exmc import errors as E
 from exmc.compile.model import CompiledModel
-from exmc.ir.nodes import RV, Det
+from exmc.ir.nodes import RV, Det, Potential
 
 
 def _param_shape(value, shapes: Mapping[str, tuple]) -> tuple:
     return tuple(shapes[value]) if isinstance(value, str) else np.shape(value)
 
 
-def shardable(model: CompiledModel, rv_name: str, n: int) -> str | None:
+def _consumers(model: CompiledModel) -> dict[str, list]:
+    """name -> the nodes (rv, det, potential) that reference it."""
+    users: dict[str, list] = {}
+    for node in model.ir.nodes:
+        if isinstance(node, (RV, Det, Potential)):
+            for ref in node.refs() if not isinstance(node, Potential) else node.deps:
+                users.setdefault(ref, []).append(node)
+    return users
+
+
+def _row_nodes(model: CompiledModel, candidates: set[str], blocked: dict[str, str]):
+    """(rows, sources): name -> row count of every row-indexed node reachable from the data
+    nodes ``candidates``, and name -> the candidates it is computed from. A det node that uses
+    a row-indexed node without a leading axis of its rows moves the data that node came from
+    to ``blocked`` (with the reason) and gives None: the caller plans again."""
+    shapes = model.analysis.shapes
+    rows = {name: shapes[name][0] for name in candidates}
+    sources = {name: {name} for name in candidates}
+    for name in model.analysis.order:
+        node = model.ir[name]
+        inputs = [d for d in node.deps if d in rows] if isinstance(node, Det) else []
+        if not inputs:
+            continue
+        length = shapes[name][0] if shapes[name] else None
+        used_whole = [d for d in inputs if rows[d] != length]
+        if used_whole:  # a table, a reduction over the rows: that data cannot be split
+            for d in used_whole:
+                blocked.update({s: f"det node {name!r} uses it whole" for s in sources[d]})
+            return None
+        rows[name] = length
+        sources[name] = set().union(*(sources[d] for d in inputs))
+    return rows, sources
+
+
+def plan(model: CompiledModel, n: int) -> tuple[list[str], list[str], dict[str, str]]:
+    """(observations split, data nodes split, name -> why it stays whole) for ``n`` devices;
+    the rules are in the module's docstring."""
+    ir, shapes = model.ir, model.analysis.shapes
+    users = _consumers(model)
+    blocked: dict[str, str] = {}  # data node -> why its rows stay together
+    while True:
+        candidates = {d for d in model.analysis.data
+                      if d not in blocked and len(shapes[d]) >= 1 and shapes[d][0] >= n}
+        found = _row_nodes(model, candidates, blocked)
+        if found is None:
+            continue
+        rows, sources = found
+        split, whole, used, more = [], {}, set(), {}
+        for rv_name, obs in ir.observations.items():
+            row_params = [v for v in ir[rv_name].params.values() if isinstance(v, str) and v in rows]
+            why = _obs_reason(model, rv_name, n, rows, users)
+            if why is None:
+                split.append(obs.name)
+                used.update(*(sources[p] for p in row_params))
+            else:
+                whole[obs.name] = why
+                for p in row_params:
+                    more.update({s: f"observation {obs.name!r} stays whole" for s in sources[p]})
+        for name in rows:  # row-indexed nodes a free rv or a potential uses
+            for user in users.get(name, ()):
+                if isinstance(user, Potential) or (isinstance(user, RV) and user.name not in ir.observations):
+                    more.update({s: f"{user.name!r} uses it" for s in sources[name]})
+        if not more:
+            data = [d for d in model.analysis.data if d in used]
+            det = _not_rowwise(model, n, split, data, rows, sources)
+            if det is None:
+                for d in candidates - used:
+                    blocked.setdefault(d, "no split observation uses its rows")
+                return split, data, {**whole, **blocked}
+            more = {s: f"det node {det!r} does not compute its rows one by one" for s in sources[det]}
+        blocked.update(more)
+
+
+def _obs_reason(model: CompiledModel, rv_name: str, n: int, rows: Mapping[str, int], users) -> str | None:
     """None when observation ``rv_name``'s rows can be split ``n`` ways, else why not."""
     ir, shapes = model.ir, model.analysis.shapes
-    obs = ir.observations[rv_name]
-    node = ir[rv_name]
-    data = np.asarray(obs.data)
+    node, data = ir[rv_name], np.asarray(ir.observations[rv_name].data)
     if data.ndim <= node.dist.event_dims or data.shape[0] < n:
         return f"its data has fewer than {n} rows"
     for key, value in node.params.items():
         shape = _param_shape(value, shapes)
-        if len(shape) >= data.ndim and shape[len(shape) - data.ndim] != 1:
-            return f"parameter {key!r} has one value per row (shape {shape})"
-    for other in ir.nodes:
-        if isinstance(other, (RV, Det)) and rv_name in other.refs():
-            return f"node {other.name!r} depends on the observed values"
+        if isinstance(value, str) and value in rows:
+            if len(shape) != data.ndim or rows[value] != data.shape[0]:
+                return f"parameter {key!r} ({value!r}, shape {shape}) does not follow its {data.shape[0]} rows"
+        elif len(shape) >= data.ndim and shape[len(shape) - data.ndim] != 1:
+            return (f"parameter {key!r} has one value per row (shape {shape}) that is not computed "
+                    "from data nodes (an array closed over by a det node cannot be split)")
+    if users.get(rv_name):
+        return f"node {users[rv_name][0].name!r} depends on the observed values"
     return None
 
 
-def split_hook(model: CompiledModel) -> dict[str, np.ndarray]:
-    """Row-indexed arrays that may be split, by the name ``evaluate(flat, data)`` takes them
-    under: today the observations' data; data nodes (``Builder.data``) add theirs here."""
-    return {obs.name: np.asarray(obs.data) for obs in model.ir.observations.values()}
+def _not_rowwise(model: CompiledModel, n: int, split: list[str], data: list[str], rows, sources) -> str | None:
+    """None when every row-indexed det node computes the first and the last device's rows
+    from those rows alone (at a fixed random point), else the first det node that does not."""
+    dets = [d for d in rows if isinstance(model.ir[d], Det) and sources[d] <= set(data)]
+    if not dets or not data:
+        return None
+    from exmc._x64 import x64
+
+    arrays = {name: np.asarray(model.data[name]) for name in split + data}
+    flat = np.random.default_rng(0).uniform(-1.0, 1.0, model.dim)
+    with x64(True):
+        _, full = model.evaluate(flat, arrays)
+        for k in (0, n - 1):
+            part = {name: a[k * (len(a) // n):(k + 1) * (len(a) // n)] for name, a in arrays.items()}
+            _, values = model.evaluate(flat, part)
+            for d in dets:
+                size = rows[d] // n
+                expected, got = np.asarray(full[d])[k * size:(k + 1) * size], np.asarray(values[d])
+                if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-12, atol=0, equal_nan=True):
+                    return d
+    return None
 
 
 class ShardedLogp:
-    """The split of a model's rows over ``n`` devices (see the module's docstring)."""
+    """The split of a model's rows over ``n`` devices (see the module's docstring).
+
+    names : the observations split; data_names : the data nodes split; whole : name -> why
+    it stays whole; split_rows : the first ``n * (N // n)`` rows of each, in the order of
+    ``names + data_names`` (the arrays the sharded program takes, spread over ``data``)."""
 
     def __init__(self, model: CompiledModel, n: int):
         self.model, self.n = model, n
-        rows = split_hook(model)
-        self.names: list[str] = []      # observations split, in order
-        self.split_rows: list[np.ndarray] = []   # their first n * (N // n) rows
-        self.remainder: dict[str, np.ndarray] = {}
-        self.whole: dict[str, str] = {}          # observation -> why it stays whole
-        for rv_name, obs in model.ir.observations.items():
-            why = shardable(model, rv_name, n)
-            if why is not None:
-                self.whole[obs.name] = why
-                continue
-            data = rows[obs.name]
-            cut = data.shape[0] // n * n
-            self.names.append(obs.name)
-            self.split_rows.append(data[:cut])
-            if cut < data.shape[0]:
-                self.remainder[obs.name] = data[cut:]
+        self.names, self.data_names, self.whole = plan(model, n)
         if not self.names:
             reasons = "; ".join(f"{k}: {v}" for k, v in self.whole.items()) or "the model observes nothing"
             raise E.SettingsError(None, f"shard_data=True: no observation's rows can be split ({reasons})")
+        self.split_rows: list[np.ndarray] = []
+        self.remainder: dict[str, np.ndarray] = {}  # the rows left over (possibly none), every device
+        for name in self.names + self.data_names:
+            data = np.asarray(model.data[name])
+            cut = data.shape[0] // n * n
+            self.split_rows.append(data[:cut])
+            self.remainder[name] = data[cut:]
 
     def _replicated(self, flat):
         terms, _ = self.model.evaluate(flat, self.remainder)
-        kept = [v for k, v in terms.items() if k not in self.names or k in self.remainder]
+        kept = list(terms.values())
         return sum(kept[1:], kept[0])
 
     def logp_and_grad(self, local, axis: str):
         """``f(flat) -> (logp, grad)`` for the device holding rows ``local`` (in the order of
-        ``names``), to be called inside ``shard_map`` over ``axis``."""
-        data = dict(zip(self.names, local))
+        ``names + data_names``), to be called inside ``shard_map`` over ``axis``."""
+        data = dict(zip(self.names + self.data_names, local))
 
         def mine(flat):
             terms, _ = self.model.evaluate(flat, data)
@@ -114,6 +211,14 @@ class ShardedLogp:
         return logp_and_grad
 
 
+def sharded(model: CompiledModel, n: int) -> ShardedLogp:
+    """``ShardedLogp(model, n)``, kept on the model (planning evaluates the model twice)."""
+    cache = model.__dict__.setdefault("_sharded", {})
+    if n not in cache:
+        cache[n] = ShardedLogp(model, n)
+    return cache[n]
+
+
 def sharded_logp_and_grad(model: CompiledModel, flat, mesh=None):
     """The sharded log-density and gradient at ``flat``, on all devices (for tests and for
     checking a model: it must equal ``model.logp_and_grad(flat)`` to rounding)."""
@@ -123,15 +228,15 @@ def sharded_logp_and_grad(model: CompiledModel, flat, mesh=None):
     from exmc.sampler.layouts import to_global
 
     mesh = mesh or Mesh(np.array(jax.devices()), ("data",))
-    sharded = ShardedLogp(model, mesh.shape["data"])
+    split = sharded(model, mesh.shape["data"])
     rows = NamedSharding(mesh, P("data"))
 
     def body(q, *local):
-        return sharded.logp_and_grad(local, "data")(q)
+        return split.logp_and_grad(local, "data")(q)
 
-    fn = jax.jit(jax.shard_map(body, mesh=mesh, in_specs=(P(), *(P("data") for _ in sharded.names)),
+    fn = jax.jit(jax.shard_map(body, mesh=mesh, in_specs=(P(), *(P("data") for _ in split.split_rows)),
                                out_specs=P(), check_vma=False))
     with x64(True):
         q = to_global(np.asarray(flat, np.float64), NamedSharding(mesh, P()))
-        value, grad = fn(q, *(to_global(a, rows) for a in sharded.split_rows))
+        value, grad = fn(q, *(to_global(a, rows) for a in split.split_rows))
         return float(value), np.asarray(grad)

@@ -133,15 +133,71 @@ def test_sharded_log_density_and_gradient_equal_the_unsharded(rows):
         np.testing.assert_allclose(s_grad, grad, rtol=1e-12, atol=0)
 
 
-def test_an_observation_with_a_value_per_row_in_its_parameters_stays_whole():
+def test_an_observation_with_a_value_per_row_closed_over_by_a_det_node_stays_whole():
     rng = np.random.default_rng(6)
     x = rng.normal(size=100)
     y = 0.5 * x + rng.normal(size=100)
     ir = (Builder.new_ir().rv("b", exmc.Normal, {"mu": 0.0, "sigma": 1.0})
           .det("mean", lambda b: b * x, "b")
           .rv("y", exmc.Normal, {"mu": "mean", "sigma": 1.0}).obs("y_obs", "y", y))
-    with pytest.raises(exmc.SettingsError, match="'mu' has one value per row"):
+    with pytest.raises(exmc.SettingsError, match="'mu' has one value per row .* closed over by a det node"):
         ShardedLogp(exmc.compile_model(ir), 4)
+
+
+def regression(rows: int, seed: int = 7):
+    """A logistic regression with its design matrix and a group index as data nodes: the
+    linear predictor is a det node with a value per row, the county effect is looked up."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, 3))
+    group = rng.integers(0, 5, size=rows)
+    eta = 0.3 + X @ np.array([1.0, -0.5, 0.25]) + np.linspace(-0.5, 0.5, 5)[group]
+    y = (rng.uniform(size=rows) < 1 / (1 + np.exp(-eta))).astype(np.int64)
+    return (Builder.new_ir()
+            .data("X", X).data("group", group)
+            .rv("alpha", exmc.Normal, {"mu": 0.0, "sigma": 2.5})
+            .rv("beta", exmc.Normal, {"mu": 0.0, "sigma": 2.5}, shape=3)
+            .rv("u", exmc.Normal, {"mu": 0.0, "sigma": 1.0}, shape=5)
+            .det("eta", lambda a, X, b, u, g: a + X @ b + u[g], ["alpha", "X", "beta", "u", "group"])
+            .rv("y", exmc.Bernoulli, {"logit_p": "eta"}).obs("y_obs", "y", y))
+
+
+@pytest.mark.parametrize("rows", [1000, 1003])
+def test_rows_of_data_nodes_split_with_the_observation_they_feed(rows):
+    model = exmc.compile_model(regression(rows))
+    split = ShardedLogp(model, 4)
+    assert (split.names, split.data_names) == (["y_obs"], ["X", "group"])
+    assert [a.shape[0] for a in split.split_rows] == [1000, 1000, 1000]
+    assert [a.shape[0] for a in split.remainder.values()] == [rows - 1000] * 3
+    for point in np.random.default_rng(8).normal(size=(3, model.dim)):
+        value, grad = model.logp_and_grad(point)
+        s_value, s_grad = sharded_logp_and_grad(model, point)
+        assert abs(s_value - value) <= 1e-12 * abs(value)
+        np.testing.assert_allclose(s_grad, grad, rtol=1e-12, atol=0)
+
+
+def test_data_that_is_not_used_row_by_row_stays_whole_and_says_why():
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=200)
+    y = 0.5 * x + rng.normal(size=200)
+    base = Builder.new_ir().data("x", x).rv("b", exmc.Normal, {"mu": 0.0, "sigma": 1.0})
+    centered = (base.det("mean", lambda b, x: b * (x - x.mean()), ["b", "x"])
+                .rv("y", exmc.Normal, {"mu": "mean", "sigma": 1.0}).obs("y_obs", "y", y))
+    with pytest.raises(exmc.SettingsError, match="x: det node 'mean' does not compute its rows one by one"):
+        ShardedLogp(exmc.compile_model(centered), 4)
+    prior = (base.det("scale", lambda x: x.std() + 0.1 * x[:0].sum(), ["x"])
+             .det("mean", lambda b, x: b * x, ["b", "x"])
+             .rv("s", exmc.HalfNormal, {"sigma": "scale"})
+             .rv("y", exmc.Normal, {"mu": "mean", "sigma": "s"}).obs("y_obs", "y", y))
+    with pytest.raises(exmc.SettingsError, match="x: det node 'scale' uses it whole"):
+        ShardedLogp(exmc.compile_model(prior), 4)
+    # a second observation keeps its own rows together; the first still splits with its data
+    other = rng.normal(size=3)
+    both = (base.det("mean", lambda b, x: b * x, ["b", "x"])
+            .rv("y", exmc.Normal, {"mu": "mean", "sigma": 1.0}).obs("y_obs", "y", y)
+            .rv("z", exmc.Normal, {"mu": "b", "sigma": 1.0}).obs("z_obs", "z", other))
+    split = ShardedLogp(exmc.compile_model(both), 4)
+    assert (split.names, split.data_names) == (["y_obs"], ["x"])
+    assert split.whole == {"z_obs": "its data has fewer than 4 rows"}
 
 
 @pytest.mark.slow
@@ -155,6 +211,26 @@ def test_sampling_with_sharded_data_passes_the_posterior_tests_and_feeds_loo_and
     assert np.isfinite(exmc.loo(trace).elpd)
     trace = exmc.sample_posterior_predictive(ir, trace, seed=1)
     assert trace.posterior_predictive["y_obs"].shape == (4, 800, 2002)
+
+
+@pytest.mark.slow
+def test_sampling_a_regression_whose_data_nodes_are_split_matches_threads_and_predicts_new_rows():
+    ir = regression(2002)
+    settings = dict(draws=500, tune=400, chains=4, **QUICK)
+    trace = exmc.sample(ir, seed=2, shard_data=True, **settings)
+    assert trace.attrs["sharded_data"] == ["y_obs", "X", "group"]
+    reference = exmc.sample(ir, seed=3, chain_method="threads", **settings)
+    for name in ("alpha", "beta", "u"):
+        a, b = trace.posterior[name], reference.posterior[name]
+        a, b = a.reshape(*a.shape[:2], -1), b.reshape(*b.shape[:2], -1)
+        for i in range(a.shape[-1]):
+            x, y = a[..., i], b[..., i]
+            tolerance = 5 * np.sqrt(x.var() / ess(x) + y.var() / ess(y))
+            assert abs(x.mean() - y.mean()) < tolerance, f"{name}[{i}]: {x.mean():.4f} vs {y.mean():.4f}"
+    rng = np.random.default_rng(1)
+    new = ir.set_data(X=rng.normal(size=(7, 3)), group=np.arange(7) % 5, y_obs=np.zeros(7, np.int64))
+    pred = exmc.sample_posterior_predictive(new, trace, seed=1)
+    assert pred.posterior_predictive["y_obs"].shape == (4, 500, 7)
 
 
 @pytest.mark.parametrize("layout", ["devices", "vectorized"])
