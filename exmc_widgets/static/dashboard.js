@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 689c6e76b8791fee6bf98ee2f592b022d3b7fcaab83c09d5c4dc52eacc678aa1 */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 36c057192e0344c72472e7e518d66c27f9e791290fadee44a05fc85ddf30312f */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -36,13 +36,33 @@ function loadBokeh(model) {
   return loading.get(version);
 }
 var isView = (x) => x !== null && typeof x === "object" && "model" in x && "parent" in x;
-function skipCssVisuals(root) {
+function descriptorOf(object, name) {
+  for (let proto = Object.getPrototypeOf(object); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+    if (descriptor !== void 0) return descriptor;
+  }
+  return void 0;
+}
+function keepFontSize(view) {
+  const read = descriptorOf(view, "base_font_size")?.get;
+  if (read === void 0 || Object.prototype.hasOwnProperty.call(view, "base_font_size")) return;
+  let size = null;
+  Object.defineProperty(view, "base_font_size", {
+    configurable: true,
+    get() {
+      if (size === null) size = read.call(this);
+      return size;
+    }
+  });
+}
+function skipStyleReads(root) {
   const seen = /* @__PURE__ */ new Set();
   const stack = [root];
   while (stack.length > 0) {
     const view = stack.pop();
     if (!isView(view) || seen.has(view)) continue;
     seen.add(view);
+    keepFontSize(view);
     const visuals = view.visuals;
     if (visuals && typeof visuals[Symbol.iterator] === "function") {
       for (const visual of visuals) {
@@ -56,7 +76,6 @@ function skipCssVisuals(root) {
       else stack.push(value);
     }
   }
-  return seen.size;
 }
 
 // src/header.js
@@ -69,7 +88,8 @@ function el(tag, className, text) {
 function number(x, digits) {
   return Number.isFinite(x) ? x.toLocaleString(void 0, { maximumFractionDigits: digits }) : "\u2013";
 }
-function buildHeader(model) {
+function buildHeader(model, onStop = () => {
+}) {
   const root = el("div", "exmc-header");
   const title = el("div", "exmc-title");
   const stats = el("div", "exmc-stats");
@@ -119,6 +139,7 @@ function buildHeader(model) {
     stopping = true;
     update();
     model.send({ type: "stop", sent: Date.now() });
+    onStop();
   });
   more.addEventListener("input", () => {
     extend.textContent = `+${more.value} draws`;
@@ -729,8 +750,28 @@ function legend(spec, onWarmup) {
   root.append(toggle);
   return root;
 }
+var SLOW_FRAME_MS = 100;
+var FAST_FRAME_MS = 50;
+var PAUSE_MS = 2e3;
+function nextFrame(fn) {
+  if (typeof requestAnimationFrame === "function") return { raf: requestAnimationFrame(fn) };
+  return { timeout: setTimeout(fn, 16) };
+}
 function buildView(B, model, spec, root) {
   const sources = /* @__PURE__ */ new Map();
+  const groupOf = /* @__PURE__ */ new Map();
+  let groups = 0;
+  const grouped = (make, cell = () => "") => {
+    const before = new Set(sources.keys());
+    const made = make();
+    const cells = /* @__PURE__ */ new Map();
+    for (const id of sources.keys()) {
+      if (before.has(id)) continue;
+      if (!cells.has(cell(id))) cells.set(cell(id), groups++);
+      groupOf.set(id, cells.get(cell(id)));
+    }
+    return made;
+  };
   const shown = [];
   const summary = buildSummary();
   const disposers = [];
@@ -751,7 +792,7 @@ function buildView(B, model, spec, root) {
   summaryBox.append(summary.root);
   const forestBox = section("exmc-forest");
   top.append(summaryBox, forestBox);
-  shown.push([forestFigure(B, spec, sources), forestBox]);
+  shown.push([grouped(() => forestFigure(B, spec, sources)), forestBox]);
   const rows = section("exmc-rows");
   for (const variable of spec.variables) {
     const row = document.createElement("div");
@@ -761,9 +802,10 @@ function buildView(B, model, spec, root) {
     plots.className = "exmc-plots";
     row.append(variableHead(model, variable, disposers), plots);
     rows.append(row);
-    const trace = traceFigure(B, spec, variable.name, sources);
+    const trace = grouped(() => traceFigure(B, spec, variable.name, sources));
     traces.push(trace);
-    const figures2 = [trace.fig, ...[histogramFigure, acfFigure, rankFigure].map((make) => make(B, spec, variable.name, sources))];
+    const others = [histogramFigure, acfFigure, rankFigure].map((make) => grouped(() => make(B, spec, variable.name, sources)));
+    const figures2 = [trace.fig, ...others];
     shown.push([new B.Row({ children: figures2, sizing_mode: "stretch_width" }), plots]);
   }
   const bottom = section("exmc-bottom");
@@ -778,9 +820,9 @@ function buildView(B, model, spec, root) {
     if (live) pairBox.append(pairPicker(model, spec));
     const grid = document.createElement("div");
     pairBox.append(grid);
-    shown.push([pairGrid(B, spec, sources), grid]);
+    shown.push([grouped(() => pairGrid(B, spec, sources), (id) => id.split("/").slice(1).join("/")), grid]);
   }
-  shown.push([energyFigure(B, spec, sources), energyPlot]);
+  shown.push([grouped(() => energyFigure(B, spec, sources)), energyPlot]);
   root.append(picker, top, rows, bottom);
   const views = [];
   function texts() {
@@ -788,14 +830,60 @@ function buildView(B, model, spec, root) {
     bfmi.textContent = text && text.length ? text[0] : "";
     follow();
   }
+  let current = /* @__PURE__ */ new Map();
+  const dirty = /* @__PURE__ */ new Map();
+  let perFrame = Infinity;
+  let cursor = 0;
+  let lastFrame = null;
+  let frame = null;
+  function draw(id) {
+    const cds = sources.get(id);
+    const data = current.get(id);
+    if (data) cds.data = { ...data };
+    else cds.data = Object.fromEntries(Object.keys(cds.data).map((k) => [k, []]));
+  }
   function load(store) {
-    for (const [id, cds] of sources) {
-      const data = store.get(id);
-      if (data) cds.data = { ...data };
-      else cds.data = Object.fromEntries(Object.keys(cds.data).map((k) => [k, []]));
-    }
+    current = store;
+    dirty.clear();
+    for (const id of sources.keys()) draw(id);
     summary.show(store.get("$table"));
     texts();
+  }
+  function flush() {
+    frame = null;
+    const due = (g) => (g - cursor + groups) % groups;
+    const order = [...dirty.keys()].sort((a, b) => due(a) - due(b)).slice(0, perFrame);
+    for (const g of order) {
+      for (const id of dirty.get(g)) draw(id);
+      dirty.delete(g);
+      cursor = (g + 1) % groups;
+    }
+    texts();
+    lastFrame = performance.now();
+    frame = nextFrame(painted);
+  }
+  function painted() {
+    const took = performance.now() - lastFrame;
+    if (took > SLOW_FRAME_MS) perFrame = Math.max(1, Math.floor(Math.min(perFrame, groups) / 2));
+    else if (took < FAST_FRAME_MS) perFrame = Math.min(groups, perFrame + 1);
+    frame = null;
+    if (dirty.size > 0) frame = { timeout: setTimeout(() => {
+      frame = null;
+      schedule();
+    }, took) };
+  }
+  function schedule() {
+    if (frame !== null) return;
+    const wait = pausedUntil - performance.now();
+    if (wait > 0) frame = { timeout: setTimeout(() => {
+      frame = null;
+      schedule();
+    }, wait) };
+    else frame = nextFrame(flush);
+  }
+  let pausedUntil = 0;
+  function pause() {
+    pausedUntil = performance.now() + PAUSE_MS;
   }
   function apply(ops) {
     for (const op of ops) {
@@ -803,26 +891,29 @@ function buildView(B, model, spec, root) {
         summary.show(op);
         continue;
       }
-      const cds = sources.get(op.source);
-      if (cds === void 0) continue;
-      if (op.op === "stream") cds.stream({ ...op.data });
-      else cds.data = { ...op.data };
+      if (!sources.has(op.source)) continue;
+      const g = groupOf.get(op.source);
+      if (!dirty.has(g)) dirty.set(g, /* @__PURE__ */ new Set());
+      dirty.get(g).add(op.source);
     }
-    texts();
+    schedule();
   }
   async function show() {
     for (const [item, target] of shown) {
       const view = await B.Plotting.show(item, target);
-      skipCssVisuals(view);
+      skipStyleReads(view);
       views.push(view);
     }
   }
   function remove() {
+    if (frame?.raf !== void 0) cancelAnimationFrame(frame.raf);
+    if (frame?.timeout !== void 0) clearTimeout(frame.timeout);
+    frame = null;
     for (const dispose of disposers) dispose();
     for (const view of views) view.remove();
   }
   const figures = new Map(spec.variables.map((v, i) => [`trace/${v.name}`, traces[i].fig]));
-  return { sources, figures, load, apply, show, remove };
+  return { sources, figures, load, apply, pause, show, remove };
 }
 
 // src/index.js
@@ -844,10 +935,10 @@ async function render({ model, el: el3 }) {
   const root = document.createElement("div");
   root.className = "exmc-dash";
   el3.append(root);
-  const header = buildHeader(model);
+  let view = null;
+  const header = buildHeader(model, () => view?.pause());
   root.append(header.root);
   const { store, bokeh } = state(model);
-  let view = null;
   let unsubscribe = () => {
   };
   const cleanup = () => {

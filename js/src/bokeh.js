@@ -41,22 +41,49 @@ export function loadBokeh(model) {
   return loading.get(version);
 }
 
-// BokehJS (3.x) reads a CSS custom property (`--bk-<prefix><name>`) for every scalar visual
-// attribute at every paint, through getComputedStyle: on a page as large as JupyterLab with a
-// dashboard in it, each read may recompute styles, and in the browser test's profile of the
-// 85-group model these reads were 62% of the page's main-thread time, putting the page seconds
-// behind the kernel. The dashboard styles its figures through model properties and defines no
-// such variable, so the read always came back empty: our views' visuals skip it (own property
-// on each visual; other Bokeh plots on the page keep theirs).
+// Two reads BokehJS makes at every paint through getComputedStyle, which on a page as large
+// as JupyterLab with a dashboard in it recomputes styles and layout (and again after each DOM
+// write: the page thrashes). In the browser test's profiles of the 85-group model they were
+// most of the page's main-thread time and put the page seconds behind the kernel:
+// - a CSS custom property (`--bk-<prefix><name>`) for every scalar visual attribute (62%):
+//   the dashboard styles its figures through model properties and defines no such variable,
+//   so the read always came back empty; our visuals skip it;
+// - a plot's base font size, `getComputedStyle(plot.el).fontSize`, for every axis and label
+//   (35% once the first was gone): our plots read it once and keep it (the dashboard's CSS
+//   fixes it; BokehJS's own :host style is 13px).
+// Both are set as own properties of our views' objects; other Bokeh plots on the page keep
+// BokehJS's behaviour (decision 77).
 const isView = (x) => x !== null && typeof x === "object" && "model" in x && "parent" in x;
 
-export function skipCssVisuals(root) {
+function descriptorOf(object, name) {
+  for (let proto = Object.getPrototypeOf(object); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+    if (descriptor !== undefined) return descriptor;
+  }
+  return undefined;
+}
+
+function keepFontSize(view) {
+  const read = descriptorOf(view, "base_font_size")?.get;
+  if (read === undefined || Object.prototype.hasOwnProperty.call(view, "base_font_size")) return;
+  let size = null; // until the plot is in the page and styled, ask again
+  Object.defineProperty(view, "base_font_size", {
+    configurable: true,
+    get() {
+      if (size === null) size = read.call(this);
+      return size;
+    },
+  });
+}
+
+export function skipStyleReads(root) {
   const seen = new Set();
   const stack = [root];
   while (stack.length > 0) {
     const view = stack.pop();
     if (!isView(view) || seen.has(view)) continue;
     seen.add(view);
+    keepFontSize(view);
     const visuals = view.visuals;
     if (visuals && typeof visuals[Symbol.iterator] === "function") {
       for (const visual of visuals) {
@@ -70,5 +97,4 @@ export function skipCssVisuals(root) {
       else stack.push(value);
     }
   }
-  return seen.size;
 }

@@ -11,7 +11,8 @@ function number(x, digits) {
   return Number.isFinite(x) ? x.toLocaleString(undefined, { maximumFractionDigits: digits }) : "\u2013";
 }
 
-export function buildHeader(model) {
+// onStop: called when Stop is clicked (the view rests its figures meanwhile).
+export function buildHeader(model, onStop = () => {}) {
   const root = el("div", "exmc-header");
   const title = el("div", "exmc-title");
   const stats = el("div", "exmc-stats");
@@ -65,6 +66,7 @@ export function buildHeader(model) {
     stopping = true; // the click is seen at once; the title says where sampling stopped
     update();
     model.send({ type: "stop", sent: Date.now() });
+    onStop();
   });
   more.addEventListener("input", () => {
     extend.textContent = `+${more.value} draws`;

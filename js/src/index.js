@@ -26,10 +26,10 @@ async function render({ model, el }) {
   const root = document.createElement("div");
   root.className = "exmc-dash";
   el.append(root);
-  const header = buildHeader(model);
+  let view = null;
+  const header = buildHeader(model, () => view?.pause());
   root.append(header.root);
   const { store, bokeh } = state(model);
-  let view = null;
   let unsubscribe = () => {};
   const cleanup = () => {
     unsubscribe();

@@ -431,17 +431,36 @@ def test_big_model_ranges_legend_ranks_zoom_and_picker(lab):
     assert errors == []
 
 
-# A known failure of issue 13, open: on a 2-core machine shared by the sampler's threads, the
-# Jupyter server and Chromium, the page's main thread falls seconds behind, so the click itself
-# is dispatched late. Measured (this test's printout, quiet machine): the page answered a
-# trivial script in 4 s, Playwright's click returned after 8-17 s; the Stop message then reached
-# the kernel's main thread 0.01 s after the page sent it, and the kernel ended the run 0.15-0.5 s
-# later; "stopped at" showed 8-22 s after the click (7.9 s with the figures' data updates turned
-# off, so Bokeh's drawing is not all of it). Under CI's load the run can end before the click
-# lands. Only that timeout is expected; any other failure (the kernel taking more than a
-# second to stop once it hears the click) fails the suite.
-@pytest.mark.xfail(raises=PlaywrightTimeoutError, strict=False,
-                   reason="issue 13: on 2 shared cores the page's main thread is seconds behind; the click lands late")
+STOP_WATCH_JS = """(root) => {
+  const watch = (window.__exmcStopWatch = { input: null, handled: null, stopped: null });
+  const button = root.querySelector("button.exmc-stop");
+  button.addEventListener("click", (event) => {
+    watch.input = event.timeStamp;
+    watch.handled = performance.now();
+  }, { capture: true, once: true });
+  const title = root.querySelector(".exmc-title");
+  new MutationObserver(() => {
+    if (watch.stopped === null && title.textContent.includes("stopped at")) watch.stopped = performance.now();
+  }).observe(title, { childList: true, characterData: true, subtree: true });
+}"""
+
+
+class StopShownLate(AssertionError):
+    """The page showed "stopped at" more than a second after the click reached the browser."""
+
+
+# Issue 13, Stop within a second: measured on this 2-core machine (the sampler's threads, the
+# Jupyter server and Chromium sharing it) on the page's own clock, from the click's input
+# timestamp: the click handled after 0.15-0.3 s, "stopped at" shown after 0.56-0.82 s (3 runs;
+# the kernel ends the run 0.14 s after it hears the click). That needs the page to keep up:
+# the figures follow the store a few at a time with the page resting between frames, and rest
+# while a Stop is pending (js/src/view.js); before that the page was seconds behind and the
+# click itself was handled seconds late. The margin is a few hundred milliseconds on a machine
+# this small, so a late page (StopShownLate) and a run that ends before a late click lands
+# (the timeout) stay expected failures, not strict ones; any other failure (the kernel taking
+# more than a second to stop once it hears the click) fails the suite.
+@pytest.mark.xfail(raises=(PlaywrightTimeoutError, StopShownLate), strict=False,
+                   reason="issue 13: on 2 shared cores the page can still show Stop's result over a second late")
 def test_big_model_stop_answers_within_a_second(lab):
     page, errors = lab
     run_cell(page, 8)
@@ -454,6 +473,9 @@ def test_big_model_stop_answers_within_a_second(lab):
     asked = time.time()
     page.evaluate("() => Date.now()")  # how far behind the page's main thread is (printed)
     behind = time.time() - asked
+    # The page's own clock: a click's event.timeStamp is when the input reached the browser,
+    # before the main thread could take it; "stopped at" is timed when it enters the DOM.
+    root.evaluate(STOP_WATCH_JS)
     clicked = time.time()
     stop = root.locator("button.exmc-stop")
     stop.click()
@@ -473,6 +495,9 @@ def test_big_model_stop_answers_within_a_second(lab):
         time.sleep(0.1)
     print("titles after the click:", seen[-6:])
     shown = time.time()
+    watch = root.evaluate("() => window.__exmcStopWatch")
+    print("page clock (ms from the click's input):", {k: None if v is None or watch["input"] is None
+                                                     else round(v - watch["input"]) for k, v in watch.items()})
     run_cell(page, 9)
     page.locator(".jp-Notebook .jp-Cell").nth(9).locator(".jp-OutputArea", has_text="STOP").wait_for(timeout=TIMEOUT_MS)
     stop_times, messages, *kernel = json.loads(cell_text(page, 9).split("STOP", 1)[1])
@@ -488,6 +513,9 @@ def test_big_model_stop_answers_within_a_second(lab):
     heard, ended = stop_times
     # the kernel ends the run and sends "stopped at" within a second of hearing the click
     assert ended - heard < 1.0, ended - heard
+    # and the page shows it within a second of the click reaching the browser
+    if watch["stopped"] - watch["input"] >= 1000:
+        raise StopShownLate(watch)
     print(f"Stop: click -> kernel {heard - clicked:.2f} s, kernel -> stopped {ended - heard:.2f} s, "
           f"click -> page shows it {shown - clicked:.2f} s")
     # a stopped run can go on; nothing to stop
