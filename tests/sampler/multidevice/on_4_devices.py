@@ -42,6 +42,15 @@ def normal_model(n_rows: int, seed: int = 0):
     return ir, truth
 
 
+def assert_sharded_equals_unsharded(model, points) -> None:
+    """The sharded log-density and gradient equal the unsharded at relative 1e-12."""
+    for point in points:
+        value, grad = model.logp_and_grad(point)
+        s_value, s_grad = sharded_logp_and_grad(model, point)
+        assert abs(s_value - value) <= 1e-12 * abs(value)
+        np.testing.assert_allclose(s_grad, grad, rtol=1e-12, atol=0)
+
+
 def check_posterior(trace, truth):
     mu = trace.posterior["mu"]
     assert_moment(mu, truth[0], truth[1], "posterior mean")
@@ -126,11 +135,7 @@ def test_sharded_log_density_and_gradient_equal_the_unsharded(rows):
           .rv("c", exmc.Poisson, {"mu": "rate"}).obs("c_obs", "c", counts))
     model = exmc.compile_model(ir)
     assert ShardedLogp(model, 4).names == ["y_obs", "c_obs"]
-    for point in rng.normal(size=(3, model.dim)):
-        value, grad = model.logp_and_grad(point)
-        s_value, s_grad = sharded_logp_and_grad(model, point)
-        assert abs(s_value - value) <= 1e-12 * abs(value)
-        np.testing.assert_allclose(s_grad, grad, rtol=1e-12, atol=0)
+    assert_sharded_equals_unsharded(model, rng.normal(size=(3, model.dim)))
 
 
 def test_an_observation_with_a_value_per_row_closed_over_by_a_det_node_stays_whole():
@@ -168,11 +173,7 @@ def test_rows_of_data_nodes_split_with_the_observation_they_feed(rows):
     assert (split.names, split.data_names) == (["y_obs"], ["X", "group"])
     assert [a.shape[0] for a in split.split_rows] == [1000, 1000, 1000]
     assert [a.shape[0] for a in split.remainder.values()] == [rows - 1000] * 3
-    for point in np.random.default_rng(8).normal(size=(3, model.dim)):
-        value, grad = model.logp_and_grad(point)
-        s_value, s_grad = sharded_logp_and_grad(model, point)
-        assert abs(s_value - value) <= 1e-12 * abs(value)
-        np.testing.assert_allclose(s_grad, grad, rtol=1e-12, atol=0)
+    assert_sharded_equals_unsharded(model, np.random.default_rng(8).normal(size=(3, model.dim)))
 
 
 def test_data_that_is_not_used_row_by_row_stays_whole_and_says_why():
