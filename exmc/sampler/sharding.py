@@ -27,8 +27,9 @@ depends on the observed values. A data node stays whole (and so does everything 
 from it) when anything other than a row-indexed det node or a split observation uses it: a
 free rv's parameter, a potential, a det node that reduces over the rows. A det node must
 compute each row from the same row of its row-indexed inputs; that is checked once, at the
-model's initial point, by computing the det nodes from the first and the last device's rows
-alone (``x - x.mean()`` fails it and stays whole). An array closed over by a det node's
+fixed random point, by computing the det nodes from the first and the last device's rows
+alone and from the rows left over (``x - x.mean()`` fails it and stays whole, and so does a
+function with a length written into it). An array closed over by a det node's
 function is a constant, not data: it cannot be split, and the observation it feeds stays
 whole.
 """
@@ -114,12 +115,13 @@ def plan(model: CompiledModel, n: int) -> tuple[list[str], list[str], dict[str, 
                     more.update({s: f"{user.name!r} uses it" for s in sources[name]})
         if not more:
             data = [d for d in model.analysis.data if d in used]
-            det = _not_rowwise(model, n, split, data, rows, sources)
-            if det is None:
+            found = _not_rowwise(model, n, split, data, rows, sources)
+            if found is None:
                 for d in candidates - used:
                     blocked.setdefault(d, "no split observation uses its rows")
                 return split, data, {**whole, **blocked}
-            more = {s: f"det node {det!r} does not compute its rows one by one" for s in sources[det]}
+            det, why = found
+            more = {s: f"det node {det!r} {why}" for s in sources[det]}
         blocked.update(more)
 
 
@@ -142,9 +144,11 @@ def _obs_reason(model: CompiledModel, rv_name: str, n: int, rows: Mapping[str, i
     return None
 
 
-def _not_rowwise(model: CompiledModel, n: int, split: list[str], data: list[str], rows, sources) -> str | None:
+def _not_rowwise(model: CompiledModel, n: int, split: list[str], data: list[str], rows,
+                 sources) -> tuple[str, str] | None:
     """None when every row-indexed det node computes the first and the last device's rows
-    from those rows alone (at a fixed random point), else the first det node that does not."""
+    from those rows alone (at a fixed random point) and can be computed from the rows left
+    over (possibly none), else (the first det node that cannot, why)."""
     dets = [d for d in rows if isinstance(model.ir[d], Det) and sources[d] <= set(data)]
     if not dets or not data:
         return None
@@ -154,14 +158,20 @@ def _not_rowwise(model: CompiledModel, n: int, split: list[str], data: list[str]
     flat = np.random.default_rng(0).uniform(-1.0, 1.0, model.dim)
     with x64(True):
         _, full = model.evaluate(flat, arrays)
-        for k in (0, n - 1):
-            part = {name: a[k * (len(a) // n):(k + 1) * (len(a) // n)] for name, a in arrays.items()}
-            _, values = model.evaluate(flat, part)
+        for k in (0, n - 1, n):  # the first device's rows, the last's, the remainder
+            size = {name: len(a) // n for name, a in arrays.items()}
+            part = {name: a[k * size[name]:(k + 1) * size[name] if k < n else None] for name, a in arrays.items()}
+            try:
+                _, values = model.evaluate(flat, part)
+            except Exception as error:  # e.g. a length written into the function
+                # which det node failed is not known: the first one stands for them
+                return dets[0], f"cannot be computed from a slice of the rows ({type(error).__name__}: {error})"
             for d in dets:
-                size = rows[d] // n
-                expected, got = np.asarray(full[d])[k * size:(k + 1) * size], np.asarray(values[d])
+                step = rows[d] // n
+                expected = np.asarray(full[d])[k * step:(k + 1) * step if k < n else None]
+                got = np.asarray(values[d])
                 if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-12, atol=0, equal_nan=True):
-                    return d
+                    return d, "does not compute its rows one by one"
     return None
 
 

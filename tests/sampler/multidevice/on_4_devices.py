@@ -12,6 +12,7 @@ import exmc
 exmc.set_host_devices(4)  # before any JAX computation: importing jax or exmc starts none
 
 import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -191,6 +192,10 @@ def test_data_that_is_not_used_row_by_row_stays_whole_and_says_why():
              .rv("y", exmc.Normal, {"mu": "mean", "sigma": "s"}).obs("y_obs", "y", y))
     with pytest.raises(exmc.SettingsError, match="x: det node 'scale' uses it whole"):
         ShardedLogp(exmc.compile_model(prior), 4)
+    fixed = (base.det("mean", lambda b, x: b * x + jnp.linspace(0.0, 1.0, 200), ["b", "x"])  # a length written in
+             .rv("y", exmc.Normal, {"mu": "mean", "sigma": 1.0}).obs("y_obs", "y", y))
+    with pytest.raises(exmc.SettingsError, match="x: det node 'mean' cannot be computed from a slice of the rows"):
+        ShardedLogp(exmc.compile_model(fixed), 4)
     # a second observation keeps its own rows together; the first still splits with its data
     other = rng.normal(size=3)
     both = (base.det("mean", lambda b, x: b * x, ["b", "x"])
