@@ -87,6 +87,16 @@ class Coordinator:
         self.wake.set()
 
     # The flusher's side.
+    def drain(self) -> int:
+        """Move the batches that arrived into the store without sending anything; returns
+        how many (the next flush sends what they changed, without calling ``on_header``)."""
+        with self.lock:
+            taken = 0
+            while self.pending:
+                self.store.append(self.pending.popleft()[1])
+                taken += 1
+            return taken
+
     def flush(self, force_slow: bool = False, every: bool | None = None, final: bool = False,
               parts: tuple[str, ...] = SLOW_PARTS) -> int:
         """Drain the queue into the store and send what changed; returns the number of
@@ -199,15 +209,21 @@ class Coordinator:
             ops = self.display.fast_ops() + self.display.slow_ops(rows_only=[name])
             self._emit(ops)
 
-    def run_flusher(self, finished: threading.Event, settled: threading.Event, on_settled: Callable[[], None]) -> None:
+    def run_flusher(self, finished: threading.Event, settled: threading.Event, on_settled: Callable[[], None],
+                    stopped: threading.Event | None = None) -> None:
         """The flusher thread: flush when batches arrive, at most every ``min_interval``;
         once ``finished`` is set, a last flush, ``on_settled``, then a flush of every panel
-        and every summary row."""
+        and every summary row. After a user's Stop (``stopped`` set) the last batches go
+        into the store and ``on_settled`` comes first, before that last flush: the page
+        shows where the run stopped at once, and the last draws follow."""
+        ended_early = False
         try:
             while True:
                 self.wake.wait(timeout=0.5)
                 if not (self.wake.is_set() or finished.is_set()):
                     continue
+                if finished.is_set() and stopped is not None and stopped.is_set():
+                    break  # no pause for the flush interval: the user is waiting
                 wait = self.last_flush + self.min_interval - time.perf_counter()
                 if wait > 0:
                     time.sleep(wait)  # the last flush keeps the interval too
@@ -215,12 +231,20 @@ class Coordinator:
                 if finished.is_set():
                     break
                 self._guarded_flush()
+            if stopped is not None and stopped.is_set():
+                ended_early = True
+                with self.lock:
+                    if self.drain():
+                        self._on_header()
+                on_settled()
+                time.sleep(max(0.0, self.last_flush + self.min_interval - time.perf_counter()))
             # The page learns at once that sampling ended (traces and header first); every
             # summary row follows, which may take longer with many elements shown.
             self._guarded_flush()
         finally:
             try:
-                on_settled()
+                if not ended_early:
+                    on_settled()
             finally:
                 # every panel from every draw, one part an update, then the summary's
                 # remaining rows in time-budgeted slices, sent back to back (the sampler is
@@ -262,7 +286,7 @@ class SamplerRun:
         self._stream, self._on_end = stream, on_end
         self.sampler = threading.Thread(target=self._sample, name="exmc-dashboard-sampler", daemon=True)
         self.flusher = threading.Thread(
-            target=coordinator.run_flusher, args=(self.finished, self.settled, self._settled),
+            target=coordinator.run_flusher, args=(self.finished, self.settled, self._settled, self.stop_requested),
             name="exmc-dashboard-flusher", daemon=True,
         )
 

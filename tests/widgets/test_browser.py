@@ -452,7 +452,9 @@ class StopShownLate(AssertionError):
 # Issue 13, Stop within a second: measured on this 2-core machine (the sampler's threads, the
 # Jupyter server and Chromium sharing it) on the page's own clock, from the click's input
 # timestamp: the click handled after 0.15-0.3 s, "stopped at" shown after 0.56-0.82 s (3 runs;
-# the kernel ends the run 0.14 s after it hears the click). That needs the page to keep up:
+# the kernel ends the run 0.14-0.52 s after it hears the click); with the end title sent before
+# the last panel flush (exmc_widgets/live.py, run_flusher) 0.72 and 0.78 s in 2 runs, the kernel
+# ending the run 0.20-0.27 s after hearing the click. That needs the page to keep up:
 # the figures follow the store a few at a time with the page resting between frames, and rest
 # while a Stop is pending (js/src/view.js); before that the page was seconds behind and the
 # click itself was handled seconds late. The margin is a few hundred milliseconds on a machine

@@ -163,6 +163,34 @@ def test_a_failing_panel_neither_stops_sampling_nor_hangs_wait(monkeypatch):
     assert len(coordinator.received) > 0
 
 
+def test_after_a_stop_the_end_is_sent_before_the_last_draws():
+    # issue 13: after a user's Stop the header's end ("stopped at N") must not wait for the
+    # last panel flush; N counts every batch, and the last draws still reach the page
+    def fast_stream():
+        for batch in batches(draws=12000, seed=4):
+            time.sleep(0.004)
+            yield batch
+
+    store = DrawStore(SHAPES, CHAINS)
+    recorder = Recorder()
+    coordinator = Coordinator(store, Display(store, TUNE), recorder, lambda: None)
+    ended = []
+    run = SamplerRun(coordinator, fast_stream, lambda outcome, error: ended.append(
+        (outcome, store.n("sampling"), len(coordinator.log)))).start()
+    wait_for(lambda: sum(b.n for b in coordinator.received if b.phase == "sampling") > 0)
+    run.stop()
+    assert run.wait(30)
+    made = sum(b.n for b in coordinator.received if b.phase == "sampling")
+    assert 0 < made < 12000
+    [(outcome, n_at_end, flushes_before)] = ended
+    assert outcome == "stopped" and n_at_end == made  # the end counts every draw made
+    # the flush that sends the last draws (not one of the summary's final slices) follows it
+    assert any(not entry["final"] for entry in coordinator.log[flushes_before:])
+    browser = recorder.replay()
+    stride = prepare.thin_stride(made, 1000)
+    np.testing.assert_array_equal(browser["trace/mu/s1"]["y"], store.values("sampling", "mu", 0)[1, ::stride])
+
+
 def wait_for(condition, timeout=60.0):
     deadline = time.perf_counter() + timeout
     while not condition():
