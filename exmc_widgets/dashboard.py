@@ -117,6 +117,7 @@ class Dashboard(anywidget.AnyWidget):
         self._planned = int(attrs.get("draws", 0))
         self._auto_displayed: int | None = None
         self._stop_times: list[float] = []  # wall-clock: the page's Stop heard, the run ended
+        self._final_title: str | None = None  # the title once a Stop has ended the run
         # the page's messages as the kernel's main thread handled them: (type, the page's clock
         # when it sent it in ms, or None, the kernel's wall clock); the last 200 (browser test)
         self._heard: collections.deque = collections.deque(maxlen=200)
@@ -251,7 +252,19 @@ class Dashboard(anywidget.AnyWidget):
             self.rate = float(rate)
             self.divergences = int(store.divergences()[0].size)
             self.step_size = float(step[:, -1].mean()) if step.shape[1] else 0.0
-            self.title = title(last.phase, done, total, warmup)
+            self.title = self._final_title or title(last.phase, done, total, warmup)
+
+    def _stopped(self) -> None:
+        """The sampler thread, as soon as a Stop has ended the run: the title says where, from
+        the draws made (the store may be a flush behind); ``_ended`` sets the rest."""
+        coordinator = self._coordinator
+        last = coordinator.received[-1] if coordinator.received else self._store.last
+        total = last.total if last is not None and last.phase == "sampling" else self._planned
+        self._final_title = title("stopped", coordinator.sampling_made, total)
+        if len(self._stop_times) == 1:
+            self._stop_times.append(time.time())
+        with self._synced():
+            self.title = self._final_title
 
     def _ended(self, outcome: str, error: BaseException | None) -> None:
         store = self._store
@@ -259,7 +272,7 @@ class Dashboard(anywidget.AnyWidget):
         last = store.last
         total = last.total if last is not None and last.phase == "sampling" else self._planned
         self.error = error
-        if self._stop_times:
+        if len(self._stop_times) == 1:
             self._stop_times.append(time.time())
         with self._synced():
             self.state = outcome
@@ -275,10 +288,11 @@ class Dashboard(anywidget.AnyWidget):
     # Sampling.
     def _start(self, stream) -> None:
         self._clock = None
+        self._final_title = None
         with self._synced():
             self.can_extend = False
             self.state = "compiling" if self._store.last is None else "sampling"
-        self._run = SamplerRun(self._coordinator, stream, self._ended).start()
+        self._run = SamplerRun(self._coordinator, stream, self._ended, self._stopped).start()
 
     @property
     def running(self) -> bool:

@@ -62,6 +62,9 @@ class Coordinator:
         self.lock = threading.RLock()
         self.pending: collections.deque = collections.deque()
         self.received: list = []  # every batch, in order: the trace
+        # draws per chain of the sampling phase, the store's and every batch added since
+        # (the sampler thread's count: it does not wait for a flush)
+        self.sampling_made = store.n("sampling")
         self.arrivals: list[float] = []  # each batch's arrival, wall-clock (time.time): the page's lag is measured against it
         self.wake = threading.Event()
         self.seq = 0
@@ -80,6 +83,8 @@ class Coordinator:
 
     # The sampler thread's side: never blocks on the dashboard.
     def add(self, batch) -> None:
+        if batch.phase == "sampling":
+            self.sampling_made += batch.n
         batch_time = time.perf_counter()
         self.arrivals.append(time.time())
         self.received.append(batch)
@@ -276,14 +281,15 @@ class SamplerRun:
     stream : a zero-argument function returning the ``sample_stream`` generator.
     """
 
-    def __init__(self, coordinator: Coordinator, stream: Callable, on_end: Callable[[str, BaseException | None], None]):
+    def __init__(self, coordinator: Coordinator, stream: Callable, on_end: Callable[[str, BaseException | None], None],
+                 on_stopped: Callable[[], None] | None = None):
         self.coordinator = coordinator
         self.stop_requested = threading.Event()
         self.finished = threading.Event()
         self.settled = threading.Event()
         self.error: BaseException | None = None
         self.outcome = "running"
-        self._stream, self._on_end = stream, on_end
+        self._stream, self._on_end, self._on_stopped = stream, on_end, on_stopped
         self.sampler = threading.Thread(target=self._sample, name="exmc-dashboard-sampler", daemon=True)
         self.flusher = threading.Thread(
             target=coordinator.run_flusher, args=(self.finished, self.settled, self._settled, self.stop_requested),
@@ -305,6 +311,7 @@ class SamplerRun:
                 for batch in stream:
                     self.coordinator.add(batch)
                     if self.stop_requested.is_set():
+                        self._stopped()
                         break
             finally:
                 stream.close()
@@ -314,6 +321,15 @@ class SamplerRun:
         finally:
             self.finished.set()
             self.coordinator.wake.set()
+
+    def _stopped(self) -> None:
+        """A user's Stop has ended the run: said at once, from this thread (a flush in
+        progress, up to half a second on a big model, would otherwise hold it back)."""
+        if self._on_stopped is not None:
+            try:
+                self._on_stopped()
+            except Exception as error:  # the run still ends; the header shows the failure
+                self.coordinator.failure = error
 
     def _settled(self) -> None:
         self._on_end(self.outcome, self.error)

@@ -1,4 +1,4 @@
-/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: 36c057192e0344c72472e7e518d66c27f9e791290fadee44a05fc85ddf30312f */
+/* exmc dashboard, built by js/build.mjs from js/src; sources-sha256: d83d976b906c6c21c13985be2df210d885cce0687323e4e620efc6cdabf25b58 */
 
 // src/bokeh.js
 var loading = globalThis.__exmc_bokeh ?? (globalThis.__exmc_bokeh = /* @__PURE__ */ new Map());
@@ -135,12 +135,22 @@ function buildHeader(model, onStop = () => {
     message.hidden = !model.get("message");
   }
   let stopping = false;
-  stop.addEventListener("click", () => {
+  const requestStop = () => {
+    if (stopping || stop.disabled) return;
     stopping = true;
-    update();
     model.send({ type: "stop", sent: Date.now() });
     onStop();
+    setTimeout(update, 0);
+  };
+  stop.addEventListener("pointerdown", (event) => {
+    event.stopPropagation();
+    if (event.button === 0) requestStop();
   });
+  stop.addEventListener("mousedown", (event) => {
+    event.stopPropagation();
+    event.preventDefault();
+  });
+  stop.addEventListener("click", requestStop);
   more.addEventListener("input", () => {
     extend.textContent = `+${more.value} draws`;
   });
@@ -851,6 +861,7 @@ function buildView(B, model, spec, root) {
   }
   function flush() {
     frame = null;
+    lastFrame = performance.now();
     const due = (g) => (g - cursor + groups) % groups;
     const order = [...dirty.keys()].sort((a, b) => due(a) - due(b)).slice(0, perFrame);
     for (const g of order) {
@@ -859,7 +870,6 @@ function buildView(B, model, spec, root) {
       cursor = (g + 1) % groups;
     }
     texts();
-    lastFrame = performance.now();
     frame = nextFrame(painted);
   }
   function painted() {

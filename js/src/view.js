@@ -195,6 +195,7 @@ export function buildView(B, model, spec, root) {
   // A frame: the groups due are given their data (BokehJS paints them at the next frame).
   function flush() {
     frame = null;
+    lastFrame = performance.now(); // a frame's cost: giving the groups their data, then painting
     const due = (g) => (g - cursor + groups) % groups;
     const order = [...dirty.keys()].sort((a, b) => due(a) - due(b)).slice(0, perFrame);
     for (const g of order) {
@@ -203,7 +204,6 @@ export function buildView(B, model, spec, root) {
       cursor = (g + 1) % groups;
     }
     texts();
-    lastFrame = performance.now();
     frame = nextFrame(painted);
   }
 

@@ -54,7 +54,8 @@ CELLS = [
     "import json\nfrom exmc_widgets.html import save_dashboard\npath = save_dashboard(big.trace, 'radon.html')\n"
     "print('SAVED', json.dumps({'path': str(path), 'bytes': path.stat().st_size,"
     " 'a84': big.trace.posterior['a'][0, :, 84].tolist()}))",
-    "stopper = exmc_widgets.stream(big_ir, draws=20_000, tune=1000, chains=4, seed=4)",
+    # more draws than the test waits for: the click must land while the chains run
+    "stopper = exmc_widgets.stream(big_ir, draws=100_000, tune=1000, chains=4, seed=4)",
     "print('STOP', json.dumps([stopper._stop_times, list(stopper._heard), stopper.state, stopper.title,"
     " [[e['wall'], e['seq'], e['bytes'], e['batches'], e['seconds'], e.get('released', False)] for e in stopper._coordinator.log[-40:]],"
     " stopper._coordinator.acked, stopper._coordinator.seq, len(stopper._coordinator.held)]))",
@@ -432,12 +433,23 @@ def test_big_model_ranges_legend_ranks_zoom_and_picker(lab):
 
 
 STOP_WATCH_JS = """(root) => {
-  const watch = (window.__exmcStopWatch = { input: null, handled: null, stopped: null });
+  const watch = (window.__exmcStopWatch = { input: null, handled: null, stopped: null, focusin: null });
   const button = root.querySelector("button.exmc-stop");
-  button.addEventListener("click", (event) => {
+  // the press is the click's input (the button acts on it; a disabled button gets no click)
+  button.addEventListener("pointerdown", (event) => {
     watch.input = event.timeStamp;
     watch.handled = performance.now();
   }, { capture: true, once: true });
+  watch.long = [];
+  // the notebook must not see the press: a focus change selects the output's cell (0.1-0.2 s)
+  document.addEventListener("focusin", () => { watch.focusin ??= performance.now(); }, { capture: true });
+  for (const type of ["pointerdown", "mousedown", "pointerup", "mouseup"]) {
+    watch[type] = null;
+    button.addEventListener(type, () => { watch[type] = performance.now(); }, { capture: true, once: true });
+  }
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) watch.long.push([Math.round(e.startTime), Math.round(e.duration)]);
+  }).observe({ type: "longtask" });
   const title = root.querySelector(".exmc-title");
   new MutationObserver(() => {
     if (watch.stopped === null && title.textContent.includes("stopped at")) watch.stopped = performance.now();
@@ -449,42 +461,37 @@ class StopShownLate(AssertionError):
     """The page showed "stopped at" more than a second after the click reached the browser."""
 
 
-# Issue 13, Stop within a second: measured on this 2-core machine (the sampler's threads, the
-# Jupyter server and Chromium sharing it) on the page's own clock, from the click's input
-# timestamp: the click handled after 0.15-0.3 s, "stopped at" shown after 0.56-0.82 s (3 runs;
-# the kernel ends the run 0.14-0.52 s after it hears the click); with the end title sent before
-# the last panel flush (exmc_widgets/live.py, run_flusher) 0.72 and 0.78 s in 2 runs, the kernel
-# ending the run 0.20-0.27 s after hearing the click. That needs the page to keep up:
-# the figures follow the store a few at a time with the page resting between frames, and rest
-# while a Stop is pending (js/src/view.js); before that the page was seconds behind and the
-# click itself was handled seconds late. The margin is a few hundred milliseconds on a machine
-# this small, so a late page (StopShownLate) and a run that ends before a late click lands
-# (the timeout) stay expected failures, not strict ones; any other failure (the kernel taking
-# more than a second to stop once it hears the click) fails the suite.
-@pytest.mark.xfail(raises=(PlaywrightTimeoutError, StopShownLate), strict=False,
-                   reason="issue 13: on 2 shared cores the page can still show Stop's result over a second late")
+# Issue 13, Stop within a second, on the page's own clock from the press's input timestamp.
+# Measured on this 2-core machine (the sampler's threads, the Jupyter server and Chromium
+# sharing it): "stopped at" shown 0.18-0.27 s after the press (3 runs; 0.56-1.02 s before
+# decision 80). What it took (each measured here, before and after):
+# - the figures follow the store a few at a time with the page resting between frames, and
+#   rest while a Stop is pending (js/src/view.js): the page was seconds behind before;
+# - Stop acts on the press and keeps it from the notebook (js/src/header.js): the notebook's
+#   handling of the press (the focus change, selecting the output's cell) held it back 0.1-0.2 s;
+# - the sampler thread sets "stopped at" as soon as the last batch is in (exmc_widgets/live.py,
+#   SamplerRun._stopped), not after the flush in progress (up to 0.5 s here) and the last one.
 def test_big_model_stop_answers_within_a_second(lab):
     page, errors = lab
     run_cell(page, 8)
     root = dash_root(page, 8)
     title = root.locator(".exmc-title")
     deadline = time.time() + 600
-    while not re.search(r"\((\d+) / 20000\)", title.inner_text()):  # sampling, after warmup
+    while not re.search(r"\((\d+) / 100000\)", title.inner_text()):  # sampling, after warmup
         assert time.time() < deadline, title.inner_text()
         time.sleep(0.2)
     asked = time.time()
     page.evaluate("() => Date.now()")  # how far behind the page's main thread is (printed)
     behind = time.time() - asked
-    # The page's own clock: a click's event.timeStamp is when the input reached the browser,
+    # The page's own clock: the press's event.timeStamp is when the input reached the browser,
     # before the main thread could take it; "stopped at" is timed when it enters the DOM.
     root.evaluate(STOP_WATCH_JS)
     clicked = time.time()
     stop = root.locator("button.exmc-stop")
     stop.click()
     dispatched = time.time() - clicked
-    # the click is seen at once, unless the page has meanwhile applied the run's end (it can
-    # finish its 20,000 draws before a late click lands): then Stop is gone, and "stopped at"
-    # never comes (the expected timeout below)
+    # the press is seen at once; by the time this reads it the page may have applied the
+    # run's end, and Stop is gone
     assert stop.inner_text() == "Stopping\u2026" or not stop.is_visible(), stop.inner_text()
     print(f"the page answered a script in {behind:.2f} s; Playwright's click returned after {dispatched:.2f} s")
     seen, late = [], None
@@ -498,8 +505,13 @@ def test_big_model_stop_answers_within_a_second(lab):
     print("titles after the click:", seen[-6:])
     shown = time.time()
     watch = root.evaluate("() => window.__exmcStopWatch")
+    long = watch.pop("long")
     print("page clock (ms from the click's input):", {k: None if v is None or watch["input"] is None
                                                      else round(v - watch["input"]) for k, v in watch.items()})
+    if watch["input"] is not None:
+        print("long tasks (start, ms from the input; duration):", [(t - round(watch["input"]), d) for t, d in long])
+    print("messages applied in over 30 ms (seq, ms):", [(seq, round(ms)) for seq, _, ms in
+                                                      root.evaluate("(el) => el.__exmc.store.log") if ms > 30])
     run_cell(page, 9)
     page.locator(".jp-Notebook .jp-Cell").nth(9).locator(".jp-OutputArea", has_text="STOP").wait_for(timeout=TIMEOUT_MS)
     stop_times, messages, *kernel = json.loads(cell_text(page, 9).split("STOP", 1)[1])

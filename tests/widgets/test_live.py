@@ -174,14 +174,19 @@ def test_after_a_stop_the_end_is_sent_before_the_last_draws():
     store = DrawStore(SHAPES, CHAINS)
     recorder = Recorder()
     coordinator = Coordinator(store, Display(store, TUNE), recorder, lambda: None)
-    ended = []
+    ended, stopped = [], []
     run = SamplerRun(coordinator, fast_stream, lambda outcome, error: ended.append(
-        (outcome, store.n("sampling"), len(coordinator.log)))).start()
+        (outcome, store.n("sampling"), len(coordinator.log))),
+        on_stopped=lambda: stopped.append((coordinator.sampling_made, len(coordinator.received), run.finished.is_set())))
+    run.start()
     wait_for(lambda: sum(b.n for b in coordinator.received if b.phase == "sampling") > 0)
     run.stop()
     assert run.wait(30)
     made = sum(b.n for b in coordinator.received if b.phase == "sampling")
     assert 0 < made < 12000
+    # the sampler thread says it stopped as soon as the last batch is in: its count is every
+    # draw made, with no flush in between needed
+    assert stopped == [(made, len(coordinator.received), False)]
     [(outcome, n_at_end, flushes_before)] = ended
     assert outcome == "stopped" and n_at_end == made  # the end counts every draw made
     # the flush that sends the last draws (not one of the summary's final slices) follows it
