@@ -233,7 +233,7 @@ class Batched:
         per_device = self.per_device
 
         def run(chunk, seeds, carries, n, schedule, target):
-            if per_device == 1:  # the threaded program itself: bitwise equal draws
+            if per_device == 1:  # the threaded program itself: draws bitwise equal on the tested models (decision 66)
                 carry, out = chunk(seeds[0], jax.tree.map(lambda x: x[0], carries), n, schedule, target)
                 return jax.tree.map(lambda x: x[None], (carry, out))
             return jax.vmap(chunk, in_axes=(0, 0, None, None, None))(seeds, carries, n, schedule, target)
