@@ -230,6 +230,10 @@ class Dashboard(anywidget.AnyWidget):
         self.selection = {**self.selection, name: int(element)}
 
     # The header.
+    def _total(self, last) -> int:
+        """The draws the header counts towards, given the newest batch (None: none yet)."""
+        return last.total if last is not None and last.phase == "sampling" else self._planned
+
     def _update_header(self) -> None:
         store = self._store
         last = store.last
@@ -242,7 +246,7 @@ class Dashboard(anywidget.AnyWidget):
         since, base = self._clock
         rate = (iterations - base) * store.chains / (now - since) if now > since else 0.0
         done = store.n("sampling")
-        total = last.total if last.phase == "sampling" else self._planned
+        total = self._total(last)
         warmup = (store.n("warmup"), self._tune) if last.phase == "warmup" else None
         step = store.stat(last.phase, "step_size")
         with self._synced():
@@ -257,10 +261,8 @@ class Dashboard(anywidget.AnyWidget):
     def _stopped(self) -> None:
         """The sampler thread, as soon as a Stop has ended the run: the title says where, from
         the draws made (the store may be a flush behind); ``_ended`` sets the rest."""
-        coordinator = self._coordinator
-        last = coordinator.received[-1] if coordinator.received else self._store.last
-        total = last.total if last is not None and last.phase == "sampling" else self._planned
-        self._final_title = title("stopped", coordinator.sampling_made, total)
+        coordinator = self._coordinator  # called just after the run's last batch was added
+        self._final_title = title("stopped", coordinator.sampling_made, self._total(coordinator.received[-1]))
         if len(self._stop_times) == 1:
             self._stop_times.append(time.time())
         with self._synced():
@@ -270,7 +272,7 @@ class Dashboard(anywidget.AnyWidget):
         store = self._store
         done = store.n("sampling")
         last = store.last
-        total = last.total if last is not None and last.phase == "sampling" else self._planned
+        total = self._total(last)
         self.error = error
         if len(self._stop_times) == 1:
             self._stop_times.append(time.time())
