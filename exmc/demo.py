@@ -86,6 +86,8 @@ def sample(title: str, ir: exmc.IR, draws: int = 1000, tune: int = 1000, progres
     divergences = int(trace.sample_stats["diverging"].sum())
     print(f"divergences: {divergences} of {trace.n_chains * trace.n_draws} draws")
     print(f"metric: {trace.attrs['metric']} -> {trace.attrs['metric_used']} (what warmup settled on)")
+    if trace.attrs["metric_choice"]:
+        print(f"  auto chose {trace.attrs['metric_choice']}")
     print("rewrite report:" + ("" if trace.rewrites else " none (the model was sampled as written)"))
     for rewrite in trace.rewrites:
         print(textwrap.indent(str(rewrite), "  "))

@@ -154,6 +154,41 @@ def low_rank_metric(draws: WelfordCov, grads: WelfordCov, s, rank: int, cutoff: 
     return LowRank(s, jnp.where(ok, v, 0.0), jnp.where(ok, lam, 1.0))
 
 
+def diagonal_condition(qs, gs) -> float:
+    """How far nutpie's diagonal metric leaves a posterior from round: the condition number
+    (largest over smallest eigenvalue) of the covariance that ``low_rank_metric`` estimates
+    in the space scaled by that diagonal, from draws ``qs`` and their gradients ``gs``, each
+    (chains, n, dim), each chain centred on its own mean. On a Gaussian it is the condition
+    number of the posterior's correlation as the diagonal metric sees it, so roughly the square
+    of how many times longer the diagonal's trajectories must be than a full-rank metric's.
+    Host arithmetic (numpy, float64): "auto" calls it once, between chunks (decision 81).
+    Not finite (inf) where the draws or gradients have not varied."""
+    qs, gs = np.asarray(qs, np.float64), np.asarray(gs, np.float64)
+    x = qs - qs.mean(axis=1, keepdims=True)
+    g = gs - gs.mean(axis=1, keepdims=True)
+    n = x.shape[0] * x.shape[1]
+    cov_x = np.einsum("cni,cnj->ij", x, x) / n
+    cov_g = np.einsum("cni,cnj->ij", g, g) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = (np.diag(cov_x) / np.diag(cov_g)) ** 0.25  # the square root of nutpie's diagonal
+    if not (np.all(np.isfinite(s)) and np.all(s > 0)):
+        return float("inf")
+    eye, weight = np.eye(len(s)), n / (n + 5.0)
+    a = weight * cov_x / np.outer(s, s) + (1.0 - weight) * eye
+    b = weight * cov_g * np.outer(s, s) + (1.0 - weight) * eye
+
+    def roots(m):
+        lam, v = np.linalg.eigh(m)
+        lam = np.maximum(lam, 1e-12)
+        return (v * np.sqrt(lam)) @ v.T, (v / np.sqrt(lam)) @ v.T
+
+    b_half, b_half_inv = roots(b)
+    middle, _ = roots(b_half @ a @ b_half)
+    mean = b_half_inv @ middle @ b_half_inv  # spd_mean, on the host
+    lam = np.linalg.eigvalsh(0.5 * (mean + mean.T))
+    return float(lam[-1] / max(lam[0], 1e-300))
+
+
 def unit_low_rank(dim: int, rank: int, dtype) -> LowRank:
     """M^-1 = I in the low-rank form (every eigenvalue 1)."""
     return LowRank(jnp.ones(dim, dtype), jnp.eye(dim, rank, dtype=dtype), jnp.ones(rank, dtype))

@@ -83,32 +83,71 @@ class Carry(NamedTuple):
 
 METRICS = ("auto", "stan", "nutpie", "dense", "lowrank")
 
-# "auto": the low-rank metric of full rank up to FULL_RANK_DIM parameters, nutpie's diagonal
-# above. Below full rank a refit sees fewer draws than dimensions, and on the benchmark's
-# larger models the estimate never paid for itself (decision 76). "lowrank" keeps LOW_RANK.
+# "auto" starts every model on nutpie's diagonal. From 2 up to FULL_RANK_DIM parameters the
+# driver looks at the warmup's first draws and gradients at iteration ``auto_decision(tune)``
+# (adapt.diagonal_condition) and, where the diagonal leaves them correlated or mis-scaled,
+# goes on with the low-rank metric of full rank (AUTO_FULL_RANK, the carries converted by
+# ``to_full_rank``): decision 81. Below full rank a refit sees fewer draws than dimensions, and
+# on the benchmark's larger models the estimate never paid for itself (decision 76).
+# "lowrank" keeps LOW_RANK.
 FULL_RANK_DIM, LOW_RANK = 40, 16
+AUTO_FULL_RANK = "auto:full-rank"   # internal: what "auto" switches to (never a user's metric)
+AUTO_DECIDE_AT = 50                 # the warmup iteration at which "auto" chooses
+AUTO_CONDITION = 8.0                # ... the full-rank metric from this condition number on
 
 
 def resolve(metric: str, dim: int) -> tuple[str, int]:
     """The compiled form of ``metric`` for a model of ``dim`` parameters: (kind, rank).
 
     kind is "stan" or "nutpie" (diagonal, rank 0), "dense" (Stan's windows, rank dim) or
-    "lowrank" (nutpie's windows, rank <= dim). "auto" is "lowrank" of full rank from 2 up to
-    ``FULL_RANK_DIM`` parameters: the eigenvalue cutoff then keeps only the directions that
-    warmup shows to be correlated or mis-scaled, so an uncorrelated posterior gets the
-    diagonal (decision 49). One parameter, or more than ``FULL_RANK_DIM``, gets nutpie's
-    diagonal (decision 76)."""
+    "lowrank" (nutpie's windows, rank <= dim). "auto" starts as nutpie's diagonal
+    (``auto_staged`` says whether it may switch); ``AUTO_FULL_RANK`` is the low-rank metric of
+    full rank it switches to (decision 81)."""
+    if metric == AUTO_FULL_RANK:
+        return "lowrank", dim
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     if metric == "auto":
-        if dim == 1 or dim > FULL_RANK_DIM:
-            return "nutpie", 0
-        return "lowrank", dim
+        return "nutpie", 0
     if metric == "dense":
         return "dense", dim
     if metric == "lowrank":
         return "lowrank", min(dim, LOW_RANK)
     return metric, 0
+
+
+def auto_staged(metric: str, dim: int) -> bool:
+    """Whether ``metric`` is "auto" on a model where warmup may switch it to full rank."""
+    return metric == "auto" and 2 <= dim <= FULL_RANK_DIM
+
+
+def auto_decision(tune: int) -> int | None:
+    """The warmup iteration after which "auto" chooses (it looks at the draws and gradients of
+    the second half of the iterations before it), or None when warmup is too short to choose:
+    at least 20 iterations before it, and, after it, two of the early window's refits (every
+    EARLY_SWITCH draws until 30 % of ``tune``), the late window's being 80 draws apart."""
+    at = min(AUTO_DECIDE_AT, int(0.3 * tune) - 2 * EARLY_SWITCH)
+    return at if at >= 20 else None
+
+
+def to_full_rank(c: "Carry") -> "Carry":
+    """A nutpie-diagonal carry as the low-rank metric of full rank would hold it at the same
+    iteration: M^-1's scales are the diagonal's square roots with every eigenvalue 1, and the
+    foreground and background accumulators keep their draws' counts, means and variances, with
+    no co-moments yet (the first refit's off-diagonals then come from the draws made after the
+    switch only; the second refit's are whole). Until that first refit the diagonal follows the
+    foreground as before, and the refit re-finds the step size (``low_rank_set`` is False)."""
+    dim, dtype = c.state.q.shape[-1], c.state.q.dtype
+
+    def cov(w: adapt.Welford) -> adapt.WelfordCov:
+        return adapt.WelfordCov(w.n, w.mean, jnp.diag(w.m2))
+
+    inv_mass = LowRank(jnp.sqrt(c.inv_mass), jnp.eye(dim, dtype=dtype), jnp.ones(dim, dtype))
+    return c._replace(
+        inv_mass=inv_mass, welford=cov(c.welford), grads=cov(c.grads),
+        background=(cov(c.background[0]), cov(c.background[1])), low_rank_set=jnp.bool_(False),
+        window=window_init(dim, dtype, 0),
+    )
 
 
 def make_init(logp_and_grad: Callable, metric: str = "stan", rank: int = 0):
@@ -159,8 +198,9 @@ def fresh_carry(template, q0):
 
 
 def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: int, metric: str = "stan",
-               rank: int = 0):
-    """``metric`` and ``rank`` as ``resolve`` returns them."""
+               rank: int = 0, keep_grads: bool = False):
+    """``metric`` and ``rank`` as ``resolve`` returns them. ``keep_grads``: the output also
+    holds each iteration's gradient ("grad"), which "auto" looks at (decision 81)."""
     warmups = {"stan": _stan_warmup, "dense": _stan_warmup, "nutpie": _nutpie_warmup, "lowrank": _nutpie_warmup}
     if metric not in warmups:
         raise ValueError(f"metric must be one of {tuple(warmups)}, got {metric!r}")
@@ -180,6 +220,8 @@ def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: in
             "n_steps": jnp.zeros((length,), jnp.int32),
             "accept_prob": jnp.zeros((length,), dtype),
         }
+        if keep_grads:
+            buffers["grad"] = jnp.zeros((length, dim), dtype)
 
         def body(t, loop):
             c, out = loop
@@ -198,6 +240,8 @@ def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: in
                 "step_size": c.step_size, "tree_depth": info.tree_depth, "n_steps": info.n_steps,
                 "accept_prob": info.accept_prob,
             }
+            if keep_grads:
+                row["grad"] = state.grad
             out = {k: out[k].at[t].set(v) for k, v in row.items()}
 
             # a branch, not a select of every field: sampling iterations skip the adaptation

@@ -23,7 +23,9 @@ import numpy as np
 from exmc._x64 import x64
 from exmc.compile.model import CompiledModel
 from exmc.sampler import adapt, interrupt, layouts, precision, rng
-from exmc.sampler.chunk import STAT_NAMES, fresh_carry, make_chunk, make_init, resolve
+from exmc.sampler.chunk import (AUTO_CONDITION, AUTO_FULL_RANK, FULL_RANK_DIM, STAT_NAMES, auto_decision, auto_staged,
+                                fresh_carry, make_chunk, make_init, resolve, to_full_rank)
+from exmc.sampler.integrator import LowRank
 
 BATCH_SECONDS = 0.25
 FIRST_CHUNK = 8
@@ -76,6 +78,10 @@ class SamplerState:
     chain_method: str = "threads"   # the layout the chains ran in (layouts.py)
     shard_data: bool = False
     dtype: str = "float64"          # the sampler's arithmetic (precision.py)
+    # "auto": what it chose and why (decision 81); until it chooses, the draws and gradients it
+    # will look at, (chains, rows, dim) each, filled up to ``iterations``
+    metric_choice: str = ""
+    auto_rows: tuple | None = field(default=None, repr=False)
 
     @property
     def draws_done(self) -> int:
@@ -111,10 +117,12 @@ class _Kernels:
             single = precision.logp_and_grad(model, dtype)
             value_and_grad = lambda q, data: single(q)  # noqa: E731  (data are its constants)
         self.kind, rank = resolve(metric, dim)
+        # "auto" may switch to full rank after looking at the first draws' gradients (decision 81)
+        self.staged = keep = auto_staged(metric, dim)
         kind, length = self.kind, self.length
 
         def run(seed, carry, n, schedule, target, data):
-            step = make_chunk(lambda q: value_and_grad(q, data), dim, length, max_treedepth, kind, rank)
+            step = make_chunk(lambda q: value_and_grad(q, data), dim, length, max_treedepth, kind, rank, keep)
             return step(seed, carry, n, schedule, target)
 
         with x64(True):
@@ -139,7 +147,7 @@ class _Kernels:
 
         self.values = jax.jit(values)
         self.model, self.value_and_grad = model, value_and_grad
-        self.make_chunk = lambda lg: make_chunk(lg, dim, length, max_treedepth, kind, rank)
+        self.make_chunk = lambda lg: make_chunk(lg, dim, length, max_treedepth, kind, rank, keep)
         self.settings = (max_treedepth, metric, dtype)
 
     def runner(self, chain_method: str, chains: int, shard_data: bool = False, model: CompiledModel | None = None):
@@ -207,8 +215,11 @@ def run_chains(
         tune, chains, seed = resume.tune, resume.chains, resume.seed
         target_accept, max_treedepth, metric = resume.target_accept, resume.max_treedepth, resume.metric
         chain_method, shard_data, dtype = resume.chain_method, resume.shard_data, resume.dtype
-    k = kernels(model, max_treedepth, metric, dtype)
+    # "auto" runs nutpie's diagonal until it has chosen; chains it moved to full rank go on there
+    switched = resume is not None and metric == "auto" and isinstance(resume.carries[0].inv_mass, LowRank)
+    k = kernels(model, max_treedepth, AUTO_FULL_RANK if switched else metric, dtype)
     runner = k.runner(chain_method, chains, shard_data, model)
+    values_of = k.values
     data = model.data  # this model's values, for the shared executable (decision 57)
     # Ctrl-C under exmc.sample only asks to stop (interrupt.Guard): after a compilation,
     # before each chain's start and before each chunk, nothing more is compiled or run
@@ -245,23 +256,54 @@ def run_chains(
     else:
         carries, done, drawn_before = list(resume.carries), resume.iterations, resume.draws_done
 
+    # "auto" (decision 81): the draws and gradients of warmup iterations [first, decide_at) are
+    # kept; after decide_at it goes on with nutpie's diagonal or switches to full rank
+    choice = resume.metric_choice if resume is not None else _auto_reason(metric, model.dim, tune)
+    decide_at = auto_decision(tune) if k.staged and done <= (auto_decision(tune) or 0) else None
+    rows = first = None
+    if decide_at is not None:
+        first = decide_at // 2
+        if resume is not None and resume.auto_rows is not None:
+            rows = tuple(np.array(r) for r in resume.auto_rows)
+        else:
+            rows = tuple(np.zeros((chains, decide_at - first, model.dim), k.dtype) for _ in range(2))
+
     total_iterations = tune + drawn_before + draws
     n = min(FIRST_CHUNK, k.length)
     runner.sync()
     try:
         overhead = _round_overhead(runner, chain_seeds, carries, schedule, target)
         while done < total_iterations:
+            if decide_at is not None and done >= decide_at:
+                condition = adapt.diagonal_condition(*rows)
+                full = bool(condition >= AUTO_CONDITION)  # inf (nothing varied yet) stays diagonal
+                choice = _auto_choice(full, condition, decide_at)
+                decide_at = rows = None
+                if full:
+                    runner.close()
+                    k = kernels(model, max_treedepth, AUTO_FULL_RANK, dtype)
+                    if interrupt.stopping():
+                        return
+                    runner = k.runner(chain_method, chains, shard_data, model)
+                    with x64(True):
+                        carries = [to_full_rank(c) for c in carries]
+                    runner.sync()
+                    overhead = _round_overhead(runner, chain_seeds, carries, schedule, target)
             # every process of a multi-host run goes on, and cuts its chunk, as process 0 does
             n, stop = runner.agree(n, interrupt.stopping())
             if stop:
                 break
             phase_end = tune if done < tune else total_iterations
+            if decide_at is not None:
+                phase_end = decide_at
             n = max(1, min(n, phase_end - done, k.length))
             started = time.perf_counter()
             carries, outs, interrupted = runner.advance(chain_seeds, carries, n, schedule, target)
             elapsed = time.perf_counter() - started
+            if decide_at is not None:
+                _keep_rows(rows, outs, done, n, first)
             with x64(True):
-                values = k.values(tuple(out["q"] for out in outs), data)
+                values = values_of(tuple(out["q"] for out in outs), data)
             warm = done < tune
             # Slice on the host (slicing device arrays by a varying n would compile each n) and
             # copy: a batch owns exactly its n draws, never a view that would keep the chunk's
@@ -276,13 +318,43 @@ def run_chains(
                 stats=stats,
                 done=done if warm else done - tune,
                 total=tune if warm else drawn_before + draws,
-                state=SamplerState(model, tuple(carries), done, **settings),
+                state=SamplerState(model, tuple(carries), done, **settings, metric_choice=choice,
+                                   auto_rows=None if rows is None else tuple(np.array(r) for r in rows)),
             )
             if interrupted:
                 raise KeyboardInterrupt
             n = next_chunk_length(elapsed, n, overhead, k.length)
     finally:
         runner.close()
+
+
+def _keep_rows(rows: tuple, outs: list, done: int, n: int, first: int) -> None:
+    """Copy into ``rows`` (draws, gradients) the iterations of [first, first + rows) that the
+    chunk of iterations [done, done + n) made."""
+    lo, hi = max(done, first), min(done + n, first + rows[0].shape[1])
+    for c, out in enumerate(outs):
+        if lo < hi:
+            rows[0][c, lo - first:hi - first] = np.asarray(out["q"])[lo - done:hi - done]
+            rows[1][c, lo - first:hi - first] = np.asarray(out["grad"])[lo - done:hi - done]
+
+
+def _auto_reason(metric: str, dim: int, tune: int) -> str:
+    """What "auto" runs when it has nothing to choose (decision 81); "" for other metrics."""
+    if metric != "auto":
+        return ""
+    if dim == 1:
+        return "nutpie's diagonal: one parameter"
+    if dim > FULL_RANK_DIM:
+        return f"nutpie's diagonal: more than {FULL_RANK_DIM} parameters"
+    if auto_decision(tune) is None:
+        return "nutpie's diagonal: warmup too short to choose"
+    return "nutpie's diagonal until warmup iteration %d, then chosen" % auto_decision(tune)
+
+
+def _auto_choice(full: bool, condition: float, at: int) -> str:
+    what = "full rank" if full else "nutpie's diagonal"
+    sign = ">=" if full else "<"
+    return f"{what}: condition number {condition:.3g} under the diagonal at warmup iteration {at} ({sign} {AUTO_CONDITION:g})"
 
 
 def _round_overhead(runner, seeds, carries, schedule, target) -> float:

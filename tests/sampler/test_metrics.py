@@ -16,7 +16,7 @@ import pytest
 import exmc
 from exmc import Builder
 from exmc.diagnostics import ess
-from exmc.sampler import adapt
+from exmc.sampler import adapt, chunk
 from exmc.sampler.chunk import resolve
 from exmc.sampler.integrator import LowRank, momentum, velocity
 
@@ -88,13 +88,57 @@ def test_low_rank_metric_recovers_a_gaussians_covariance_from_draws_and_gradient
     assert low.u.shape == (5, 2) and np.all(np.abs(np.log(np.asarray(low.lam))) > np.log(adapt.EIG_CUTOFF))
 
 
-def test_auto_resolves_by_dimension():
-    assert resolve("auto", 1) == ("nutpie", 0)
-    assert resolve("auto", 12) == ("lowrank", 12)
-    assert resolve("auto", 40) == ("lowrank", 40)
-    assert resolve("auto", 41) == ("nutpie", 0)  # decision 76: no rank below full under auto
+def test_auto_starts_diagonal_and_may_switch_from_2_to_40_parameters():
+    # decision 81: "auto" compiles nutpie's diagonal; from 2 to 40 parameters warmup may switch
+    # it to the low-rank metric of full rank (decision 76: never below full rank)
+    for dim in (1, 2, 12, 40, 41, 400):
+        assert resolve("auto", dim) == ("nutpie", 0)
+        assert chunk.auto_staged("auto", dim) == (2 <= dim <= 40)
+        assert resolve(chunk.AUTO_FULL_RANK, dim) == ("lowrank", dim)
+    assert not chunk.auto_staged("nutpie", 12)
+    assert chunk.auto_decision(1000) == 50 and chunk.auto_decision(200) == 40 and chunk.auto_decision(130) is None
     assert resolve("lowrank", 100) == ("lowrank", 16)
     assert resolve("dense", 7) == ("dense", 7)
+    with pytest.raises(ValueError):
+        resolve("auto:full", 3)
+
+
+def test_diagonal_condition_is_the_correlation_the_diagonal_metric_leaves():
+    # a Gaussian's draws and exact gradients -Sigma^-1 x: scales alone leave condition 1, a
+    # correlation rho between two coordinates leaves (1 + rho) / (1 - rho) = 19 at rho = 0.9
+    rng = np.random.default_rng(0)
+    scales = np.array([0.01, 1.0, 100.0])
+    x = rng.normal(size=(4, 2000, 3)) * scales
+    assert abs(adapt.diagonal_condition(x, -x / scales**2) - 1.0) < 0.1
+    cov = np.array([[1.0, 0.9 * 30], [0.9 * 30, 900.0]])
+    x = rng.normal(size=(4, 2000, 2)) @ np.linalg.cholesky(cov).T
+    assert abs(adapt.diagonal_condition(x, -x @ np.linalg.inv(cov)) / 19.0 - 1.0) < 0.1
+    assert adapt.diagonal_condition(np.zeros((1, 5, 2)), np.zeros((1, 5, 2))) == np.inf
+
+
+def test_to_full_rank_keeps_the_diagonal_metric_and_the_accumulators():
+    ir, _, _ = correlated_regression(dim=5)
+    model = exmc.compile_model(ir)
+    with jax.enable_x64(True):
+        def logp_and_grad(q):
+            return jax.value_and_grad(model.logp_fn)(q, model.data)
+
+        q0 = jnp.asarray(np.random.default_rng(1).normal(size=5))
+        diag = chunk.make_init(logp_and_grad, "nutpie")(q0)
+        run = chunk.make_chunk(logp_and_grad, 5, 40, 10, "nutpie", 0, keep_grads=True)
+        carry, out = jax.jit(run)(jnp.uint64(3), diag, 40, adapt.schedule_for("nutpie", 1000), jnp.float64(0.8))
+        full = chunk.to_full_rank(carry)
+        template = jax.eval_shape(chunk.make_init(logp_and_grad, "lowrank", 5), q0)
+        p = np.arange(1.0, 6.0)
+        moved = np.asarray(velocity(full.inv_mass, jnp.asarray(p)))
+    same = jax.tree.map(lambda a, b: (a.shape, a.dtype) == (b.shape, b.dtype), full, template)
+    assert jax.tree.structure(full) == jax.tree.structure(template) and all(jax.tree.leaves(same))
+    np.testing.assert_allclose(moved, np.asarray(carry.inv_mass) * p, rtol=1e-12)
+    np.testing.assert_array_equal(np.diag(np.asarray(full.welford.m2)), np.asarray(carry.welford.m2))
+    np.testing.assert_array_equal(np.asarray(full.background[1].mean), np.asarray(carry.background[1].mean))
+    assert not bool(full.low_rank_set) and int(full.iteration) == 40
+    # the chunk kept each iteration's gradient, where the chain was
+    np.testing.assert_allclose(np.asarray(out["grad"][39]), np.asarray(carry.state.grad))
 
 
 def correlated_regression(dim=20, n=200, rho=0.95, seed=1):
@@ -180,3 +224,32 @@ def test_the_warmup_rows_give_the_co_moments_welford_accumulates():
                 assert float(got.n) == n
                 np.testing.assert_allclose(got.mean, want.mean, rtol=1e-12, atol=1e-14)
                 np.testing.assert_allclose(got.m2, want.m2, rtol=1e-10, atol=1e-10)
+
+
+def test_auto_resumed_before_at_or_after_its_choice_gives_the_draws_of_one_run(monkeypatch):
+    # decision 81: "auto" chooses from the draws and gradients of warmup iterations 20-39
+    # (tune 200); a state from before the choice carries the rows kept so far, one from the
+    # choice's iteration chooses again (the same way), one from after it runs full rank
+    from exmc.sampler import driver
+
+    monkeypatch.setattr(driver, "BATCH_SECONDS", 1e-6)
+    monkeypatch.setattr(driver, "OVERHEAD_FACTOR", 0)  # one iteration per batch
+    ir, _, _ = correlated_regression(dim=5)
+    model = exmc.compile_model(ir)
+    settings = dict(tune=200, chains=2, seed=9, progressbar=False)
+    whole = exmc.sample(model, draws=20, **settings)
+    assert whole.attrs["metric_choice"].startswith("full rank: condition number")
+    assert whole.attrs["metric_used"].startswith(("dense", "low-rank"))
+    states = {}
+    for batch in exmc.sample_stream(model, draws=20, **{k: v for k, v in settings.items() if k != "progressbar"}):
+        if batch.state.iterations in (30, 40, 41):
+            states[batch.state.iterations] = batch.state
+        if batch.state.iterations == 41:
+            break
+    assert not isinstance(states[40].carries[0].inv_mass, LowRank)  # it chooses after this batch
+    assert isinstance(states[41].carries[0].inv_mass, LowRank)
+    for iterations, state in states.items():
+        resumed = exmc.sample(model, draws=20, resume=state, progressbar=False)
+        np.testing.assert_array_equal(resumed.posterior["beta"], whole.posterior["beta"], err_msg=str(iterations))
+        np.testing.assert_array_equal(resumed.warmup_posterior["beta"], whole.warmup_posterior["beta"][:, iterations:])
+        assert resumed.attrs["metric_choice"] == whole.attrs["metric_choice"]

@@ -16,7 +16,7 @@ from scipy import stats
 
 import exmc
 from exmc import Builder
-from exmc.sampler import adapt
+from exmc.sampler import adapt, chunk
 from exmc.sampler.chunk import make_chunk, make_init, resolve
 
 pytestmark = pytest.mark.slow
@@ -25,26 +25,57 @@ REPLICATIONS, TUNE, DRAWS, THIN, BINS = 200, 300, 400, 4, 10
 
 
 def posterior_draws(model: exmc.CompiledModel, obs_name: str, datasets: np.ndarray, seed: int, metric: str = "auto"):
-    """(replications, DRAWS // THIN) constrained draws of every value, one chain each."""
+    """(replications, DRAWS // THIN) constrained draws of every value, one chain each.
+
+    "auto" runs as the driver runs it (decision 81): nutpie's diagonal up to its decision
+    iteration, then, replication by replication, the diagonal or the full-rank metric from
+    the carry ``chunk.to_full_rank`` converts."""
     dim = model.dim
     kind, rank = resolve(metric, dim)
     schedule = adapt.schedule_for(kind, TUNE)
     q0 = np.stack([model.initial_point(seed, chain=r) for r in range(len(datasets))])
+    staged = chunk.auto_staged(metric, dim)
+    at = chunk.auto_decision(TUNE) if staged else 0
+    total = TUNE + DRAWS
+
+    def lg_for(data):
+        return lambda q: jax.value_and_grad(model.logp_fn)(q, {obs_name: data})
 
     def fit(key, data, start):
-        def logp_and_grad(q):
-            return jax.value_and_grad(model.logp_fn)(q, {obs_name: data})
-
+        logp_and_grad = lg_for(data)
         carry = make_init(logp_and_grad, kind, rank)(start)
-        run = make_chunk(logp_and_grad, dim, TUNE + DRAWS, 10, kind, rank)
-        _, out = run(jax.random.bits(key, dtype=jnp.uint64), carry, TUNE + DRAWS, schedule, 0.8)
-        q = out["q"][TUNE::THIN]
-        return jax.vmap(lambda x: model.evaluate(x, {obs_name: data})[1])(q)
+        run = make_chunk(logp_and_grad, dim, total, 10, kind, rank, keep_grads=staged)
+        return run(jax.random.bits(key, dtype=jnp.uint64), carry, at if staged else total, schedule, 0.8)
+
+    def values(q, data):
+        return jax.vmap(lambda x: model.evaluate(x, {obs_name: data})[1])(q[TUNE - at::THIN][: DRAWS // THIN])
 
     with jax.enable_x64(True):
         keys = jax.random.split(jax.random.key(seed), len(datasets))
-        values = jax.jit(jax.vmap(fit))(keys, jnp.asarray(datasets), jnp.asarray(q0))
-        return {k: np.asarray(v) for k, v in values.items()}
+        data = jnp.asarray(datasets)
+        carries, out = jax.jit(jax.vmap(fit))(keys, data, jnp.asarray(q0))
+        if not staged:
+            return {k: np.asarray(v) for k, v in jax.jit(jax.vmap(values))(out["q"], data).items()}
+        rows = slice(at // 2, at)
+        full = np.array([adapt.diagonal_condition(out["q"][r:r + 1, rows], out["grad"][r:r + 1, rows])
+                         >= chunk.AUTO_CONDITION for r in range(len(datasets))])
+        result = {}
+        for switch, (go_kind, go_rank) in ((False, ("nutpie", 0)), (True, ("lowrank", dim))):
+            which = np.flatnonzero(full == switch)
+            if len(which) == 0:
+                continue
+
+            def rest(key, data, carry, go_kind=go_kind, go_rank=go_rank, switch=switch):
+                carry = chunk.to_full_rank(carry) if switch else carry
+                run = make_chunk(lg_for(data), dim, total, 10, go_kind, go_rank)
+                _, out = run(jax.random.bits(key, dtype=jnp.uint64), carry, total - at, schedule, 0.8)
+                return values(out["q"], data)
+
+            picked = jax.tree.map(lambda x: x[which], carries)
+            for k, v in jax.jit(jax.vmap(rest))(keys[which], data[which], picked).items():
+                result.setdefault(k, np.zeros((len(datasets),) + v.shape[1:], v.dtype))[which] = np.asarray(v)
+        print(f"auto: full rank on {full.sum()} of {len(full)} replications")
+        return result
 
 
 def assert_uniform_ranks(truth: np.ndarray, draws: np.ndarray, what: str) -> None:
