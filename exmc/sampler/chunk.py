@@ -138,15 +138,19 @@ def to_full_rank(c: "Carry") -> "Carry":
     switch only; the second refit's are whole). Until that first refit the diagonal follows the
     foreground as before, and the refit re-finds the step size (``low_rank_set`` is False)."""
     dim, dtype = c.state.q.shape[-1], c.state.q.dtype
+    # numpy on host arrays (the driver's: eager jax operations would each compile, 0.5 s in
+    # all), jax.numpy inside a traced function
+    xp = np if all(isinstance(x, np.ndarray | np.generic) for x in jax.tree.leaves(c)) else jnp
 
     def cov(w: adapt.Welford) -> adapt.WelfordCov:
-        return adapt.WelfordCov(w.n, w.mean, jnp.diag(w.m2))
+        return adapt.WelfordCov(w.n, w.mean, xp.diag(w.m2))
 
-    inv_mass = LowRank(jnp.sqrt(c.inv_mass), jnp.eye(dim, dtype=dtype), jnp.ones(dim, dtype))
+    inv_mass = LowRank(xp.sqrt(c.inv_mass), xp.eye(dim, dtype=dtype), xp.ones(dim, dtype))
+    empty = (xp.zeros((0, dim), dtype), xp.zeros((0, dim), dtype), xp.zeros((0,), np.int32))
     return c._replace(
         inv_mass=inv_mass, welford=cov(c.welford), grads=cov(c.grads),
-        background=(cov(c.background[0]), cov(c.background[1])), low_rank_set=jnp.bool_(False),
-        window=window_init(dim, dtype, 0),
+        background=(cov(c.background[0]), cov(c.background[1])), low_rank_set=xp.bool_(False),
+        window=Window(*empty),
     )
 
 

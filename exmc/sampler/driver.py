@@ -285,8 +285,7 @@ def run_chains(
                     if interrupt.stopping():
                         return
                     runner = k.runner(chain_method, chains, shard_data, model)
-                    with x64(True):
-                        carries = [to_full_rank(c) for c in carries]
+                    carries = [to_full_rank(jax.device_get(c)) for c in carries]
                     runner.sync()
                     overhead = _round_overhead(runner, chain_seeds, carries, schedule, target)
             # every process of a multi-host run goes on, and cuts its chunk, as process 0 does

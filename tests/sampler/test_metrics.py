@@ -137,6 +137,10 @@ def test_to_full_rank_keeps_the_diagonal_metric_and_the_accumulators():
     np.testing.assert_array_equal(np.diag(np.asarray(full.welford.m2)), np.asarray(carry.welford.m2))
     np.testing.assert_array_equal(np.asarray(full.background[1].mean), np.asarray(carry.background[1].mean))
     assert not bool(full.low_rank_set) and int(full.iteration) == 40
+    # on the driver's host arrays it is numpy arithmetic, with the same result
+    host = chunk.to_full_rank(jax.device_get(carry))
+    assert all(isinstance(x, np.ndarray | np.generic) for x in jax.tree.leaves(host))
+    jax.tree.map(lambda a, b: np.testing.assert_array_equal(np.asarray(a), np.asarray(b)), host, full)
     # the chunk kept each iteration's gradient, where the chain was
     np.testing.assert_allclose(np.asarray(out["grad"][39]), np.asarray(carry.state.grad))
 
@@ -224,6 +228,21 @@ def test_the_warmup_rows_give_the_co_moments_welford_accumulates():
                 assert float(got.n) == n
                 np.testing.assert_allclose(got.mean, want.mean, rtol=1e-12, atol=1e-14)
                 np.testing.assert_allclose(got.m2, want.m2, rtol=1e-10, atol=1e-10)
+
+
+def test_auto_that_keeps_the_diagonal_draws_what_nutpies_diagonal_draws():
+    # decision 81: until it chooses, and after choosing the diagonal, "auto" runs nutpie's
+    # warmup and transitions; the gradients it keeps change no arithmetic
+    from exmc.demo import readme_model
+
+    model = exmc.compile_model(readme_model())
+    auto, nutpie = (exmc.sample(model, draws=100, tune=200, chains=2, seed=3, progressbar=False, checks=False, metric=m)
+                    for m in ("auto", "nutpie"))
+    assert auto.attrs["metric_choice"].startswith("nutpie's diagonal: condition number")
+    assert nutpie.attrs["metric_choice"] == ""
+    for name in ("mu", "sigma"):
+        np.testing.assert_array_equal(auto.posterior[name], nutpie.posterior[name])
+        np.testing.assert_array_equal(auto.warmup_posterior[name], nutpie.warmup_posterior[name])
 
 
 def test_auto_resumed_before_at_or_after_its_choice_gives_the_draws_of_one_run(monkeypatch):
