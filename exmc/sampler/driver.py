@@ -353,7 +353,8 @@ def _auto_reason(metric: str, dim: int, tune: int) -> str:
 def _auto_choice(full: bool, condition: float, at: int) -> str:
     what = "full rank" if full else "nutpie's diagonal"
     sign = ">=" if full else "<"
-    return f"{what}: condition number {condition:.3g} under the diagonal at warmup iteration {at} ({sign} {AUTO_CONDITION:g})"
+    return (f"{what}: condition number {condition:.3g} under the diagonal at warmup iteration {at} "
+            f"({sign} {AUTO_CONDITION:g})")
 
 
 def _round_overhead(runner, seeds, carries, schedule, target) -> float:
