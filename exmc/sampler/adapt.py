@@ -103,20 +103,22 @@ def dense_metric(s: WelfordCov) -> LowRank:
     return _from_covariance(cov)
 
 
-def _sqrtm(a):
-    """Square root and inverse square root of a symmetric positive definite matrix."""
-    lam, v = jnp.linalg.eigh(a)
-    lam = jnp.maximum(lam, 1e-12)
-    return (v * jnp.sqrt(lam)) @ v.T, (v * jax.lax.rsqrt(lam)) @ v.T
+def _sqrtm(a, xp=jnp):
+    """Square root and inverse square root of a symmetric positive definite matrix (``xp``:
+    jax.numpy in the compiled chunk, numpy on the host)."""
+    lam, v = xp.linalg.eigh(a)
+    lam = xp.maximum(lam, 1e-12)
+    inv_root = jax.lax.rsqrt(lam) if xp is jnp else 1.0 / np.sqrt(lam)
+    return (v * xp.sqrt(lam)) @ v.T, (v * inv_root) @ v.T
 
 
-def spd_mean(a, b):
+def spd_mean(a, b, xp=jnp):
     """The geometric mean of a and b^-1: the symmetric positive definite X with
     X b X = a (Seyboldt et al. 2024: the affine preconditioner that minimises the Fisher
     divergence of a Gaussian approximation, given the covariance ``a`` of the draws and
     ``b`` of the gradients; X = a = b^-1 for a Gaussian)."""
-    b_half, b_half_inv = _sqrtm(b)
-    middle, _ = _sqrtm(b_half @ a @ b_half)
+    b_half, b_half_inv = _sqrtm(b, xp)
+    middle, _ = _sqrtm(b_half @ a @ b_half, xp)
     return b_half_inv @ middle @ b_half_inv
 
 
@@ -176,15 +178,7 @@ def diagonal_condition(qs, gs) -> float:
     eye, weight = np.eye(len(s)), n / (n + 5.0)
     a = weight * cov_x / np.outer(s, s) + (1.0 - weight) * eye
     b = weight * cov_g * np.outer(s, s) + (1.0 - weight) * eye
-
-    def roots(m):
-        lam, v = np.linalg.eigh(m)
-        lam = np.maximum(lam, 1e-12)
-        return (v * np.sqrt(lam)) @ v.T, (v / np.sqrt(lam)) @ v.T
-
-    b_half, b_half_inv = roots(b)
-    middle, _ = roots(b_half @ a @ b_half)
-    mean = b_half_inv @ middle @ b_half_inv  # spd_mean, on the host
+    mean = spd_mean(a, b, np)
     lam = np.linalg.eigvalsh(0.5 * (mean + mean.T))
     return float(lam[-1] / max(lam[0], 1e-300))
 

@@ -259,7 +259,9 @@ def run_chains(
     # "auto" (decision 81): the draws and gradients of warmup iterations [first, decide_at) are
     # kept; after decide_at it goes on with nutpie's diagonal or switches to full rank
     choice = resume.metric_choice if resume is not None else _auto_reason(metric, model.dim, tune)
-    decide_at = auto_decision(tune) if k.staged and done <= (auto_decision(tune) or 0) else None
+    decide_at = auto_decision(tune) if k.staged else None
+    if decide_at is not None and done > decide_at:  # resumed after the choice
+        decide_at = None
     rows = first = None
     if decide_at is not None:
         first = decide_at // 2
