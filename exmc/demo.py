@@ -88,6 +88,8 @@ def sample(title: str, ir: exmc.IR, draws: int = 1000, tune: int = 1000, progres
     print(f"metric: {trace.attrs['metric']} -> {trace.attrs['metric_used']} (what warmup settled on)")
     if trace.attrs["metric_choice"]:
         print(f"  auto chose {trace.attrs['metric_choice']}")
+    if trace.attrs["target_choice"]:
+        print(f"target_accept: {trace.attrs['target_choice']}")
     print("rewrite report:" + ("" if trace.rewrites else " none (the model was sampled as written)"))
     for rewrite in trace.rewrites:
         print(textwrap.indent(str(rewrite), "  "))

@@ -30,6 +30,7 @@ def test_demo_prints_what_it_did_and_writes_the_dashboard(capsys, tmp_path):
         assert f"divergences: {int(trace.sample_stats['diverging'].sum())} of 800 draws" in out
         assert f"metric: auto -> {trace.attrs['metric_used']} (what warmup settled on)" in out
         assert f"  auto chose {trace.attrs['metric_choice']}" in out
+        assert f"target_accept: {trace.attrs['target_choice']}" in out
     # 200 warmup iterations: auto looks at iterations 25-49 and keeps the diagonal on both
     assert readme.attrs["metric_choice"].startswith("nutpie's diagonal: condition number")
     assert eight.attrs["metric_choice"].startswith("nutpie's diagonal: condition number")

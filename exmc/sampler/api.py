@@ -194,7 +194,11 @@ def sample(
     chains : chains, run concurrently from one compilation.
     seed : the same seed gives the same trace, chain by chain (a Python or numpy integer).
     init_values : constrained starting values for some free rvs, by name.
-    target_accept : the acceptance statistic the step size is tuned to.
+    target_accept : the acceptance statistic the step size is tuned to. Where warmup's
+        settled iterations (from a fifth of ``tune`` to the terminal window) diverge on 1 % or
+        more of their transitions, the terminal window, which sets the sampling step size,
+        tunes to 1 - (1 - target_accept) / 2 instead (0.8 -> 0.9): ``trace.attrs["target_choice"]``
+        says what was seen and done, ``trace.attrs["target_accept_used"]`` the target used.
     max_treedepth : at most 2**max_treedepth leapfrog steps per draw.
     progressbar : show a terminal progress bar.
     metric : how warmup learns the metric (the inverse mass matrix): "auto" (default:
@@ -280,7 +284,10 @@ def sample(
                    "devices": jax.device_count() if chain_method == "devices" else 1,
                    "sharded_data": _sharded(model, shard_data),
                    "metric_used": describe_metric(last_state.carries) if last_state is not None else "none",
-                   "metric_choice": last_state.metric_choice if last_state is not None else ""},
+                   "metric_choice": last_state.metric_choice if last_state is not None else "",
+                   "target_accept_used": float(last_state.target_used if last_state is not None
+                                               and last_state.target_used is not None else target_accept),
+                   "target_choice": last_state.target_choice if last_state is not None else ""},
         )
         if checks:
             guard.enter("checking")

@@ -31,6 +31,12 @@ BATCH_SECONDS = 0.25
 FIRST_CHUNK = 8
 # a batch's iterations cost at least this many times the fixed cost of one round of calls
 OVERHEAD_FACTOR = 3
+# decision 82: where warmup's settled iterations (from tune // SETTLED_FROM to the terminal
+# window) diverge on at least DIVERGENT_SHARE of their transitions, the terminal window tunes
+# the step size to a target with half the rejection (0.8 -> 0.9)
+SETTLED_FROM = 5
+DIVERGENT_SHARE = 0.01
+SETTLED_MIN = 50  # fewer settled iterations than this are not watched
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,11 @@ class SamplerState:
     # will look at, (chains, rows, dim) each, filled up to ``iterations``
     metric_choice: str = ""
     auto_rows: tuple | None = field(default=None, repr=False)
+    # the target the step size is tuned to now (decision 82): target_accept, or raised at the
+    # terminal window; until then, the divergences counted in warmup's settled iterations
+    target_used: float | None = None
+    settled_divergences: int = 0
+    target_choice: str = ""
 
     @property
     def draws_done(self) -> int:
@@ -226,7 +237,16 @@ def run_chains(
     if interrupt.stopping():
         return
     schedule = adapt.schedule_for(k.kind, tune)
-    target = k.dtype.type(target_accept)
+    # decision 82: warmup's settled iterations [count_from, raise_at) are watched for divergences
+    count_from, raise_at = tune // SETTLED_FROM, int(schedule[2])
+    if resume is not None:
+        target_used, divergent, target_choice = resume.target_used, resume.settled_divergences, resume.target_choice
+    else:
+        target_used, divergent, target_choice = None, 0, ""
+    if target_used is None:
+        target_used = target_accept
+    watch = raise_at - count_from >= SETTLED_MIN and (resume is None or resume.iterations <= raise_at)
+    target = k.dtype.type(target_used)
     settings = dict(tune=tune, chains=chains, seed=seed, target_accept=target_accept,
                     max_treedepth=max_treedepth, metric=metric, chain_method=chain_method, shard_data=shard_data, dtype=dtype)
     # Chain c's seed: splitmix64 of the user's seed and c (rng, decision 28).
@@ -276,6 +296,13 @@ def run_chains(
     try:
         overhead = _round_overhead(runner, chain_seeds, carries, schedule, target)
         while done < total_iterations:
+            if watch and done >= raise_at:
+                watch = False
+                share = divergent / ((raise_at - count_from) * chains)
+                if share >= DIVERGENT_SHARE:
+                    target_used = raised_target(target_accept)
+                    target = k.dtype.type(target_used)
+                target_choice = _target_choice(target_accept, target_used, share, count_from, raise_at)
             if decide_at is not None and done >= decide_at:
                 condition = adapt.diagonal_condition(*rows)
                 full = bool(condition >= AUTO_CONDITION)  # inf (nothing varied yet) stays diagonal
@@ -297,6 +324,8 @@ def run_chains(
             phase_end = tune if done < tune else total_iterations
             if decide_at is not None:
                 phase_end = decide_at
+            elif watch:
+                phase_end = raise_at
             n = max(1, min(n, phase_end - done, k.length))
             started = time.perf_counter()
             carries, outs, interrupted = runner.advance(chain_seeds, carries, n, schedule, target)
@@ -311,6 +340,9 @@ def run_chains(
             # whole output buffer (chains x buffer length x dim) alive as long as the batch
             draws_out = {name: np.array(np.asarray(v)[:, :n]) for name, v in values.items()}
             stats = {s: np.stack([np.asarray(out[s])[:n] for out in outs]) for s in STAT_NAMES}
+            if watch:
+                lo = max(done, count_from) - done
+                divergent += int(stats["diverging"][:, lo:].sum())
             del values, outs
             done += n
             yield Batch(
@@ -320,7 +352,9 @@ def run_chains(
                 done=done if warm else done - tune,
                 total=tune if warm else drawn_before + draws,
                 state=SamplerState(model, tuple(carries), done, **settings, metric_choice=choice,
-                                   auto_rows=None if rows is None else tuple(np.array(r) for r in rows)),
+                                   auto_rows=None if rows is None else tuple(np.array(r) for r in rows),
+                                   target_used=target_used, settled_divergences=divergent,
+                                   target_choice=target_choice),
             )
             if interrupted:
                 raise KeyboardInterrupt
@@ -337,6 +371,19 @@ def _keep_rows(rows: tuple, outs: list, done: int, n: int, first: int) -> None:
         if lo < hi:
             rows[0][c, lo - first:hi - first] = np.asarray(out["q"])[lo - done:hi - done]
             rows[1][c, lo - first:hi - first] = np.asarray(out["grad"])[lo - done:hi - done]
+
+
+def raised_target(target_accept: float) -> float:
+    """The terminal window's target where warmup diverged (decision 82): half the rejection."""
+    return 1.0 - 0.5 * (1.0 - target_accept)
+
+
+def _target_choice(target_accept: float, target_used: float, share: float, lo: int, hi: int) -> str:
+    """What decision 82 did, for ``trace.attrs["target_choice"]``."""
+    seen = f"warmup iterations {lo}-{hi - 1} diverged on {100 * share:.2g} % of transitions"
+    if target_used == target_accept:
+        return f"{target_accept:g} kept: {seen} (< {100 * DIVERGENT_SHARE:g} %)"
+    return f"raised from {target_accept:g} to {target_used:g}: {seen} (>= {100 * DIVERGENT_SHARE:g} %)"
 
 
 def _auto_reason(metric: str, dim: int, tune: int) -> str:

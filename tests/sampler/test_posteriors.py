@@ -102,11 +102,12 @@ def test_gamma_poisson_conjugate_posterior_through_the_log_transform(metric):
 # counts the divergences itself; the SamplingWarning they raise is tested in tests/diagnostics
 @pytest.mark.filterwarnings("ignore::exmc.SamplingWarning")
 def test_automatic_noncentering_removes_the_funnels_divergences(metric):
-    """Measured over seeds 0-7 (4 x 1000 draws each): rewritten, Stan's metric 0-3 divergences
-    a run and nutpie's 2-8 (it settles at acceptance 0.815, on the 0.8 target, with a larger
-    step than Stan's, which lands at 0.889); centered, 40-118 and 29-1013 over seeds 0-3.
-    Over three runs (12000 draws): a handful is at most 0.25 % of draws, and the centered
-    model must diverge at least five times as often."""
+    """Measured over seeds 0-3 (4 x 1000 draws each, decision 82): rewritten, 0 divergences a
+    run under either metric; centered, Stan's metric 46, 157, 64, 125 and nutpie's 13, 26, 17,
+    125 (before decision 82, which raises the terminal window's target where warmup diverges
+    on 1 % of its transitions, 40-118 and 29-1013). Over three runs (12000 draws): a handful
+    is at most 0.25 % of draws (30); the rewritten model must stay within it, and the centered
+    one go past it and diverge at least five times as often."""
     ir = eight_schools()  # written centered; the rewrite non-centers theta
     centered_model = exmc.compile_model(ir, noncenter=False)
     n_rewritten = n_centered = 0
@@ -116,7 +117,7 @@ def test_automatic_noncentering_removes_the_funnels_divergences(metric):
         n_rewritten += int(rewritten.sample_stats["diverging"].sum())
         n_centered += int(centered.sample_stats["diverging"].sum())
     assert n_rewritten <= 30, n_rewritten
-    assert n_centered >= max(60, 5 * n_rewritten), (n_centered, n_rewritten)
+    assert n_centered > 30 and n_centered >= 5 * n_rewritten, (n_centered, n_rewritten)
     # the rewritten model's posterior: mu about 4.4, tau about 3.6 (Gelman et al., BDA3 5.5)
     assert_moment(rewritten.posterior["mu"], 4.4, 3.3, "mu")
 
