@@ -3,7 +3,9 @@
 The README model (3 observations, ``sigma ~ HalfNormal(2)``) with 4 chains x (1000 warmup +
 1000 draws), seeds 0-4 by default: Exmc's default metric (or ``--metric``) and NumPyro's NUTS
 (target 0.8, chains vectorized on one device: the chain method does not change what NUTS
-does), each in its own process, and the divergences of the 4000 draws per seed and in total.
+does), each in its own process, and the divergences of the 4000 draws per seed and in total,
+with the target Exmc's terminal window tuned to (decision 82) and both samplers' step sizes
+(the chains' mean).
 
     python benchmarks/divergences.py [--seeds 0,1,2,3,4] [--metric auto]
 """
@@ -32,7 +34,8 @@ def exmc_divergences(seeds: list[int], metric: str) -> list[dict]:
         for seed in seeds:
             trace = exmc.sample(ir, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=seed, metric=metric, progressbar=False)
             out.append({"seed": seed, "divergences": int(trace.sample_stats["diverging"].sum()),
-                        "metric": trace.attrs["metric_choice"] or trace.attrs["metric_used"]})
+                        "metric": trace.attrs["metric_choice"] or trace.attrs["metric_used"],
+                        "target": trace.attrs["target_accept_used"], "step": float(trace.sample_stats["step_size"][:, 0].mean())})
     return out
 
 
@@ -54,7 +57,8 @@ def numpyro_divergences(seeds: list[int]) -> list[dict]:
             mcmc = MCMC(NUTS(model, target_accept_prob=0.8), num_warmup=TUNE, num_samples=DRAWS, num_chains=CHAINS,
                         chain_method="vectorized", progress_bar=False)
             mcmc.run(jax.random.PRNGKey(seed), extra_fields=("diverging",))
-            out.append({"seed": seed, "divergences": int(np.sum(mcmc.get_extra_fields()["diverging"]))})
+            step = float(np.mean(mcmc.last_state.adapt_state.step_size))
+            out.append({"seed": seed, "divergences": int(np.sum(mcmc.get_extra_fields()["diverging"])), "step": step})
     return out
 
 
@@ -78,9 +82,11 @@ def main(argv: list[str] | None = None) -> int:
                              capture_output=True, text=True, check=True)
         results[who] = json.loads(run.stdout.strip().splitlines()[-1])
     print(f"README model, {CHAINS} chains x ({TUNE} + {DRAWS}), divergences per seed")
-    print(f"{'seed':>5} {'Exmc (' + args.metric + ')':>14} {'NumPyro':>8}  Exmc's metric")
+    print(f"{'seed':>5} {'Exmc (' + args.metric + ')':>14} {'NumPyro':>8} {'Exmc target':>12} {'step':>6} "
+          f"{'NumPyro step':>13}  Exmc's metric")
     for e, n in zip(results["exmc"], results["numpyro"]):
-        print(f"{e['seed']:>5} {e['divergences']:>14} {n['divergences']:>8}  {e['metric']}")
+        print(f"{e['seed']:>5} {e['divergences']:>14} {n['divergences']:>8} {e['target']:>12.3g} {e['step']:>6.3f} "
+              f"{n['step']:>13.3f}  {e['metric']}")
     total_e = sum(r["divergences"] for r in results["exmc"])
     total_n = sum(r["divergences"] for r in results["numpyro"])
     print(f"{'total':>5} {total_e:>14} {total_n:>8}")
