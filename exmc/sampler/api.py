@@ -285,8 +285,7 @@ def sample(
                    "sharded_data": _sharded(model, shard_data),
                    "metric_used": describe_metric(last_state.carries) if last_state is not None else "none",
                    "metric_choice": last_state.metric_choice if last_state is not None else "",
-                   "target_accept_used": float(last_state.target_used if last_state is not None
-                                               and last_state.target_used is not None else target_accept),
+                   "target_accept_used": float(last_state.target_used if last_state is not None else target_accept),
                    "target_choice": last_state.target_choice if last_state is not None else ""},
         )
         if checks:

@@ -89,7 +89,8 @@ class SamplerState:
     metric_choice: str = ""
     auto_rows: tuple | None = field(default=None, repr=False)
     # the target the step size is tuned to now (decision 82): target_accept, or raised at the
-    # terminal window; until then, the divergences counted in warmup's settled iterations
+    # terminal window (always set by the driver); until then, the divergences counted in
+    # warmup's settled iterations
     target_used: float | None = None
     settled_divergences: int = 0
     target_choice: str = ""
@@ -242,9 +243,7 @@ def run_chains(
     if resume is not None:
         target_used, divergent, target_choice = resume.target_used, resume.settled_divergences, resume.target_choice
     else:
-        target_used, divergent, target_choice = None, 0, ""
-    if target_used is None:
-        target_used = target_accept
+        target_used, divergent, target_choice = target_accept, 0, ""
     watch = raise_at - count_from >= SETTLED_MIN and (resume is None or resume.iterations <= raise_at)
     target = k.dtype.type(target_used)
     settings = dict(tune=tune, chains=chains, seed=seed, target_accept=target_accept,
