@@ -163,8 +163,17 @@ def diagonal_condition(qs, gs) -> float:
     (chains, n, dim), each chain centred on its own mean. On a Gaussian it is the condition
     number of the posterior's correlation as the diagonal metric sees it, so roughly the square
     of how many times longer the diagonal's trajectories must be than a full-rank metric's.
-    Host arithmetic (numpy, float64): "auto" calls it once, between chunks (decision 81).
     Not finite (inf) where the draws or gradients have not varied."""
+    return whitening(qs, gs)[0]
+
+
+def whitening(qs, gs) -> tuple[float, np.ndarray | None]:
+    """``diagonal_condition`` and a square root L (L L^T = the covariance it measured), in
+    the draws' own units: the SPD mean of the draws' covariance and the inverse of the
+    gradients' (Seyboldt et al.), computed in the space nutpie's diagonal scales (regularised
+    towards it as ``low_rank_metric`` is), then scaled back; q = L z makes z about round.
+    L is None where the condition is not finite. Host arithmetic (numpy, float64): "auto" calls
+    it once, between chunks (decisions 81, 83)."""
     qs, gs = np.asarray(qs, np.float64), np.asarray(gs, np.float64)
     x = qs - qs.mean(axis=1, keepdims=True)
     g = gs - gs.mean(axis=1, keepdims=True)
@@ -174,13 +183,18 @@ def diagonal_condition(qs, gs) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         s = (np.diag(cov_x) / np.diag(cov_g)) ** 0.25  # the square root of nutpie's diagonal
     if not (np.all(np.isfinite(s)) and np.all(s > 0)):
-        return float("inf")
+        return float("inf"), None
     eye, weight = np.eye(len(s)), n / (n + 5.0)
     a = weight * cov_x / np.outer(s, s) + (1.0 - weight) * eye
     b = weight * cov_g * np.outer(s, s) + (1.0 - weight) * eye
     mean = spd_mean(a, b, np)
-    lam = np.linalg.eigvalsh(0.5 * (mean + mean.T))
-    return float(lam[-1] / max(lam[0], 1e-300))
+    mean = 0.5 * (mean + mean.T)
+    lam, v = np.linalg.eigh(mean)
+    condition = float(lam[-1] / max(lam[0], 1e-300))
+    if not (np.isfinite(condition) and lam[0] > 0):
+        return condition, None
+    root = s[:, None] * (v * np.sqrt(lam))  # S V sqrt(lam): root root^T is the covariance
+    return condition, root if np.all(np.isfinite(root)) else None
 
 
 def unit_low_rank(dim: int, rank: int, dtype) -> LowRank:

@@ -80,31 +80,28 @@ class Carry(NamedTuple):
     fresh: jax.Array             # only ``state.q`` is set: the chunk initialises the rest first
     low_rank_set: jax.Array      # low-rank: the eigenvectors have been estimated once
     window: Window               # low-rank: the foreground's draws and gradients
+    affine: jax.Array            # "auto", 2-40 parameters: L, the chain moves z, q = L z (decision 83); else (0, 0)
 
 METRICS = ("auto", "stan", "nutpie", "dense", "lowrank")
 
 # "auto" starts every model on nutpie's diagonal. From 2 up to FULL_RANK_DIM parameters the
 # driver looks at the warmup's first draws and gradients at iteration ``auto_decision(tune)``
-# (adapt.diagonal_condition) and, where the diagonal leaves them correlated or mis-scaled,
-# goes on with the low-rank metric of full rank (AUTO_FULL_RANK, the carries converted by
-# ``to_full_rank``): decision 81. Below full rank a refit sees fewer draws than dimensions, and
-# on the benchmark's larger models the estimate never paid for itself (decision 76).
+# (adapt.whitening) and, where the diagonal leaves them correlated or mis-scaled, whitens the
+# chains with the covariance they show (``whiten``): the same chunk goes on, nutpie's diagonal
+# on top of the map q = L z, a full-rank metric L diag L^T (decisions 81, 83). Above
+# FULL_RANK_DIM the estimate never paid for itself on the benchmark's models (decision 76).
 # "lowrank" keeps LOW_RANK.
 FULL_RANK_DIM, LOW_RANK = 40, 16
-AUTO_FULL_RANK = "auto:full-rank"   # internal: what "auto" switches to (never a user's metric)
 AUTO_DECIDE_AT = 50                 # the warmup iteration at which "auto" chooses
-AUTO_CONDITION = 8.0                # ... the full-rank metric from this condition number on
+AUTO_CONDITION = 8.0                # ... to whiten from this condition number on
 
 
 def resolve(metric: str, dim: int) -> tuple[str, int]:
     """The compiled form of ``metric`` for a model of ``dim`` parameters: (kind, rank).
 
     kind is "stan" or "nutpie" (diagonal, rank 0), "dense" (Stan's windows, rank dim) or
-    "lowrank" (nutpie's windows, rank <= dim). "auto" starts as nutpie's diagonal
-    (``auto_staged`` says whether it may switch); ``AUTO_FULL_RANK`` is the low-rank metric of
-    full rank it switches to (decision 81)."""
-    if metric == AUTO_FULL_RANK:
-        return "lowrank", dim
+    "lowrank" (nutpie's windows, rank <= dim). "auto" is nutpie's diagonal (``auto_staged``
+    says whether it may whiten the chains, decision 83)."""
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     if metric == "auto":
@@ -117,7 +114,7 @@ def resolve(metric: str, dim: int) -> tuple[str, int]:
 
 
 def auto_staged(metric: str, dim: int) -> bool:
-    """Whether ``metric`` is "auto" on a model where warmup may switch it to full rank."""
+    """Whether ``metric`` is "auto" on a model where warmup may whiten the chains (full rank)."""
     return metric == "auto" and 2 <= dim <= FULL_RANK_DIM
 
 
@@ -130,35 +127,43 @@ def auto_decision(tune: int) -> int | None:
     return at if at >= 20 else None
 
 
-def to_full_rank(c: "Carry") -> "Carry":
-    """A nutpie-diagonal carry as the low-rank metric of full rank would hold it at the same
-    iteration: M^-1's scales are the diagonal's square roots with every eigenvalue 1, and the
-    foreground and background accumulators keep their draws' counts, means and variances, with
-    no co-moments yet (the first refit's off-diagonals then come from the draws made after the
-    switch only; the second refit's are whole). Until that first refit the diagonal follows the
-    foreground as before, and the refit re-finds the step size (``low_rank_set`` is False)."""
-    dim, dtype = c.state.q.shape[-1], c.state.q.dtype
-    # numpy on host arrays (the driver's: eager jax operations would each compile, 0.5 s in
-    # all), jax.numpy inside a traced function
-    xp = np if all(isinstance(x, np.ndarray | np.generic) for x in jax.tree.leaves(c)) else jnp
-
-    def cov(w: adapt.Welford) -> adapt.WelfordCov:
-        return adapt.WelfordCov(w.n, w.mean, xp.diag(w.m2))
-
-    inv_mass = LowRank(xp.sqrt(c.inv_mass), xp.eye(dim, dtype=dtype), xp.ones(dim, dtype))
-    empty = (xp.zeros((0, dim), dtype), xp.zeros((0, dim), dtype), xp.zeros((0,), np.int32))
+def whiten(c: "Carry", chol: np.ndarray) -> "Carry":
+    """A staged "auto" carry (host arrays) moved to the coordinates z with q = chol z (``chol``
+    any square root of the covariance to whiten, ``adapt.whitening``'s; decision 83): the chain's point and gradient mapped (the log-density is the same), the
+    diagonal metric back to 1 with empty accumulators (it goes on adapting nutpie's diagonal,
+    now of z), the step size re-found before the next transition and again when that diagonal
+    first moves. numpy: eager jax operations would each compile."""
+    dtype = c.state.q.dtype
+    chol = np.asarray(chol, np.float64)
+    old = np.asarray(c.affine, np.float64)
+    q = old @ np.asarray(c.state.q, np.float64)
+    grad_q = np.linalg.solve(old.T, np.asarray(c.state.grad, np.float64))
+    z, grad_z = np.linalg.solve(chol, q), chol.T @ grad_q
+    dim = len(q)
+    empty = adapt.Welford(np.zeros((), dtype), np.zeros(dim, dtype), np.zeros(dim, dtype))
     return c._replace(
-        inv_mass=inv_mass, welford=cov(c.welford), grads=cov(c.grads),
-        background=(cov(c.background[0]), cov(c.background[1])), low_rank_set=xp.bool_(False),
-        window=Window(*empty),
+        state=c.state._replace(q=z.astype(dtype), grad=grad_z.astype(dtype)), inv_mass=np.ones(dim, dtype),
+        welford=empty, grads=empty, background=(empty, empty), metric_changed=np.bool_(False),
+        search=np.bool_(True), affine=chol.astype(dtype),
     )
 
 
-def make_init(logp_and_grad: Callable, metric: str = "stan", rank: int = 0):
+def whitened(logp_and_grad: Callable, chol) -> Callable:
+    """The log-density of z with q = chol z, and its gradient chol^T grad (decision 83)."""
+
+    def mapped(z):
+        logp, grad = logp_and_grad(chol @ z)
+        return logp, chol.T @ grad
+
+    return mapped
+
+
+def make_init(logp_and_grad: Callable, metric: str = "stan", rank: int = 0, affine: bool = False):
     """``init(q0) -> Carry``: logp and gradient at q0 and the initial metric
     (unit for Stan; 1 / |gradient| for nutpie). The first step size is found by the chunk,
     before its first transition (``search``), so Stan's heuristic is compiled once, there.
-    ``metric`` is a kind from ``resolve``."""
+    ``metric`` is a kind from ``resolve``; ``affine``: the carry holds the map q = L z, the
+    identity to begin with (decision 83)."""
 
     def init(q0):
         logp, grad = logp_and_grad(q0)
@@ -184,10 +189,11 @@ def make_init(logp_and_grad: Callable, metric: str = "stan", rank: int = 0):
             draws, grads = empty, empty
         step = jnp.ones((), dtype)
         background = (draws, grads) if metric != "dense" else (empty, empty)
+        chol = jnp.eye(dim, dtype=dtype) if affine else jnp.zeros((0, 0), dtype)
         return Carry(
             State(q0, logp, grad), step, inv_mass, adapt.da_init(step),
             draws, grads, background, jnp.bool_(False), jnp.bool_(True), jnp.int32(0), jnp.bool_(False), jnp.bool_(False),
-            window,
+            window, chol,
         )
 
     return init
@@ -202,17 +208,20 @@ def fresh_carry(template, q0):
 
 
 def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: int, metric: str = "stan",
-               rank: int = 0, keep_grads: bool = False):
-    """``metric`` and ``rank`` as ``resolve`` returns them. ``keep_grads``: the output also
-    holds each iteration's gradient ("grad"), which "auto" looks at (decision 81)."""
+               rank: int = 0, affine: bool = False):
+    """``metric`` and ``rank`` as ``resolve`` returns them. ``affine`` (staged "auto"): the
+    chain moves z with q = L z, L in its carry (the identity until the driver whitens it), the
+    output's "q" is L z, and the output also holds each iteration's gradient ("grad", of z),
+    which "auto" looks at (decisions 81, 83)."""
     warmups = {"stan": _stan_warmup, "dense": _stan_warmup, "nutpie": _nutpie_warmup, "lowrank": _nutpie_warmup}
     if metric not in warmups:
         raise ValueError(f"metric must be one of {tuple(warmups)}, got {metric!r}")
     warmup_step = warmups[metric]
-    init = make_init(logp_and_grad, metric, rank)
+    init = make_init(logp_and_grad, metric, rank, affine)
 
     def run(chain_seed, carry: Carry, n, schedule, target_accept):
         carry = lax.cond(carry.fresh, lambda c: init(c.state.q), lambda c: c, carry)
+        potential = whitened(logp_and_grad, carry.affine) if affine else logp_and_grad
         dtype = carry.state.q.dtype
         buffers = {
             "q": jnp.zeros((length, dim), dtype),
@@ -224,7 +233,7 @@ def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: in
             "n_steps": jnp.zeros((length,), jnp.int32),
             "accept_prob": jnp.zeros((length,), dtype),
         }
-        if keep_grads:
+        if affine:
             buffers["grad"] = jnp.zeros((length, dim), dtype)
 
         def body(t, loop):
@@ -234,17 +243,17 @@ def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: in
             # Stan's heuristic, at the start and after each metric change, from the current point
             step, da = lax.cond(
                 c.search,
-                lambda: _search(seed, c, logp_and_grad),
+                lambda: _search(seed, c, potential),
                 lambda: (c.step_size, c.da),
             )
             c = c._replace(step_size=step, da=da, search=jnp.bool_(False))
-            state, info = nuts_step(seed, c.state, logp_and_grad, c.step_size, c.inv_mass, max_treedepth)
+            state, info = nuts_step(seed, c.state, potential, c.step_size, c.inv_mass, max_treedepth)
             row = {
-                "q": state.q, "lp": state.logp, "diverging": info.diverging, "energy": info.energy,
+                "q": c.affine @ state.q if affine else state.q, "lp": state.logp, "diverging": info.diverging, "energy": info.energy,
                 "step_size": c.step_size, "tree_depth": info.tree_depth, "n_steps": info.n_steps,
                 "accept_prob": info.accept_prob,
             }
-            if keep_grads:
+            if affine:
                 row["grad"] = state.grad
             out = {k: out[k].at[t].set(v) for k, v in row.items()}
 
@@ -361,6 +370,9 @@ def describe_metric(carries) -> str:
     ranks, dim = [], 0
     for carry in carries:
         metric = carry.inv_mass
+        chol = np.asarray(carry.affine)
+        if chol.size and not np.array_equal(chol, np.eye(len(chol))):  # whitened (decision 83)
+            return f"dense ({len(chol)} x {len(chol)})"
         if not isinstance(metric, LowRank):
             return "diagonal"
         dim = metric.s.shape[0]

@@ -23,9 +23,8 @@ import numpy as np
 from exmc._x64 import x64
 from exmc.compile.model import CompiledModel
 from exmc.sampler import adapt, interrupt, layouts, precision, rng
-from exmc.sampler.chunk import (AUTO_CONDITION, AUTO_FULL_RANK, FULL_RANK_DIM, STAT_NAMES, auto_decision, auto_staged,
-                                fresh_carry, make_chunk, make_init, resolve, to_full_rank)
-from exmc.sampler.integrator import LowRank
+from exmc.sampler.chunk import (AUTO_CONDITION, FULL_RANK_DIM, STAT_NAMES, auto_decision, auto_staged, fresh_carry,
+                                make_chunk, make_init, resolve, whiten)
 
 BATCH_SECONDS = 0.25
 FIRST_CHUNK = 8
@@ -129,7 +128,7 @@ class _Kernels:
             single = precision.logp_and_grad(model, dtype)
             value_and_grad = lambda q, data: single(q)  # noqa: E731  (data are its constants)
         self.kind, rank = resolve(metric, dim)
-        # "auto" may switch to full rank after looking at the first draws' gradients (decision 81)
+        # "auto" may whiten the chains after looking at the first draws' gradients (decisions 81, 83)
         self.staged = keep = auto_staged(metric, dim)
         kind, length = self.kind, self.length
 
@@ -141,7 +140,7 @@ class _Kernels:
             data_spec = {k: jax.ShapeDtypeStruct(np.shape(v), np.asarray(v).dtype) for k, v in model.data.items()}
             seed = jax.ShapeDtypeStruct((), jnp.uint64)
             carry = jax.eval_shape(
-                lambda q0, data: make_init(lambda q: value_and_grad(q, data), self.kind, rank)(q0),
+                lambda q0, data: make_init(lambda q: value_and_grad(q, data), self.kind, rank, keep)(q0),
                 jax.ShapeDtypeStruct((dim,), self.dtype), data_spec,
             )
             self.carry_template = carry
@@ -227,9 +226,7 @@ def run_chains(
         tune, chains, seed = resume.tune, resume.chains, resume.seed
         target_accept, max_treedepth, metric = resume.target_accept, resume.max_treedepth, resume.metric
         chain_method, shard_data, dtype = resume.chain_method, resume.shard_data, resume.dtype
-    # "auto" runs nutpie's diagonal until it has chosen; chains it moved to full rank go on there
-    switched = resume is not None and metric == "auto" and isinstance(resume.carries[0].inv_mass, LowRank)
-    k = kernels(model, max_treedepth, AUTO_FULL_RANK if switched else metric, dtype)
+    k = kernels(model, max_treedepth, metric, dtype)
     runner = k.runner(chain_method, chains, shard_data, model)
     values_of = k.values
     data = model.data  # this model's values, for the shared executable (decision 57)
@@ -275,8 +272,8 @@ def run_chains(
     else:
         carries, done, drawn_before = list(resume.carries), resume.iterations, resume.draws_done
 
-    # "auto" (decision 81): the draws and gradients of warmup iterations [first, decide_at) are
-    # kept; after decide_at it goes on with nutpie's diagonal or switches to full rank
+    # "auto" (decisions 81, 83): the draws and gradients of warmup iterations [first, decide_at)
+    # are kept; after decide_at it goes on with nutpie's diagonal, of the draws or of whitened ones
     choice = resume.metric_choice if resume is not None else _auto_reason(metric, model.dim, tune)
     decide_at = auto_decision(tune) if k.staged else None
     if decide_at is not None and done > decide_at:  # resumed after the choice
@@ -303,19 +300,12 @@ def run_chains(
                     target = k.dtype.type(target_used)
                 target_choice = _target_choice(target_accept, target_used, share, count_from, raise_at)
             if decide_at is not None and done >= decide_at:
-                condition = adapt.diagonal_condition(*rows)
-                full = bool(condition >= AUTO_CONDITION)  # inf (nothing varied yet) stays diagonal
+                condition, chol = adapt.whitening(*rows)
+                full = bool(condition >= AUTO_CONDITION) and chol is not None  # inf: nothing varied yet
                 choice = _auto_choice(full, condition, decide_at)
                 decide_at = rows = None
                 if full:
-                    runner.close()
-                    k = kernels(model, max_treedepth, AUTO_FULL_RANK, dtype)
-                    if interrupt.stopping():
-                        return
-                    runner = k.runner(chain_method, chains, shard_data, model)
-                    carries = [to_full_rank(jax.device_get(c)) for c in carries]
-                    runner.sync()
-                    overhead = _round_overhead(runner, chain_seeds, carries, schedule, target)
+                    carries = [whiten(jax.device_get(c), chol) for c in carries]
             # every process of a multi-host run goes on, and cuts its chunk, as process 0 does
             n, stop = runner.agree(n, interrupt.stopping())
             if stop:

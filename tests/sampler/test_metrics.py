@@ -88,13 +88,12 @@ def test_low_rank_metric_recovers_a_gaussians_covariance_from_draws_and_gradient
     assert low.u.shape == (5, 2) and np.all(np.abs(np.log(np.asarray(low.lam))) > np.log(adapt.EIG_CUTOFF))
 
 
-def test_auto_starts_diagonal_and_may_switch_from_2_to_40_parameters():
-    # decision 81: "auto" compiles nutpie's diagonal; from 2 to 40 parameters warmup may switch
-    # it to the low-rank metric of full rank (decision 76: never below full rank)
+def test_auto_starts_diagonal_and_may_whiten_from_2_to_40_parameters():
+    # decisions 81 and 83: "auto" compiles nutpie's diagonal; from 2 to 40 parameters warmup
+    # may whiten the chains (a full-rank metric; decision 76: nothing below full rank)
     for dim in (1, 2, 12, 40, 41, 400):
         assert resolve("auto", dim) == ("nutpie", 0)
         assert chunk.auto_staged("auto", dim) == (2 <= dim <= 40)
-        assert resolve(chunk.AUTO_FULL_RANK, dim) == ("lowrank", dim)
     assert not chunk.auto_staged("nutpie", 12)
     assert chunk.auto_decision(1000) == 50 and chunk.auto_decision(200) == 40 and chunk.auto_decision(130) is None
     assert resolve("lowrank", 100) == ("lowrank", 16)
@@ -116,7 +115,18 @@ def test_diagonal_condition_is_the_correlation_the_diagonal_metric_leaves():
     assert adapt.diagonal_condition(np.zeros((1, 5, 2)), np.zeros((1, 5, 2))) == np.inf
 
 
-def test_to_full_rank_keeps_the_diagonal_metric_and_the_accumulators():
+def test_whitening_rounds_a_gaussian_and_whiten_maps_the_chain():
+    # adapt.whitening's L: L L^T is the covariance estimated from draws and gradients (exact
+    # for a Gaussian's exact gradients), so z = L^-1 q has unit covariance
+    rng = np.random.default_rng(2)
+    cov = np.array([[1.0, 0.9 * 30, 0.0], [0.9 * 30, 900.0, 0.0], [0.0, 0.0, 1e-4]])
+    x = rng.normal(size=(4, 500, 3)) @ np.linalg.cholesky(cov).T
+    condition, chol = adapt.whitening(x, -x @ np.linalg.inv(cov))
+    assert condition == adapt.diagonal_condition(x, -x @ np.linalg.inv(cov))
+    z = np.linalg.solve(chol, x.reshape(-1, 3).T).T
+    np.testing.assert_allclose(np.cov(z.T), np.eye(3), atol=0.1)
+    assert adapt.whitening(np.zeros((1, 5, 2)), np.zeros((1, 5, 2))) == (np.inf, None)
+
     ir, _, _ = correlated_regression(dim=5)
     model = exmc.compile_model(ir)
     with jax.enable_x64(True):
@@ -124,25 +134,31 @@ def test_to_full_rank_keeps_the_diagonal_metric_and_the_accumulators():
             return jax.value_and_grad(model.logp_fn)(q, model.data)
 
         q0 = jnp.asarray(np.random.default_rng(1).normal(size=5))
-        diag = chunk.make_init(logp_and_grad, "nutpie")(q0)
-        run = chunk.make_chunk(logp_and_grad, 5, 40, 10, "nutpie", 0, keep_grads=True)
-        carry, out = jax.jit(run)(jnp.uint64(3), diag, 40, adapt.schedule_for("nutpie", 1000), jnp.float64(0.8))
-        full = chunk.to_full_rank(carry)
-        template = jax.eval_shape(chunk.make_init(logp_and_grad, "lowrank", 5), q0)
-        p = np.arange(1.0, 6.0)
-        moved = np.asarray(velocity(full.inv_mass, jnp.asarray(p)))
-    same = jax.tree.map(lambda a, b: (a.shape, a.dtype) == (b.shape, b.dtype), full, template)
-    assert jax.tree.structure(full) == jax.tree.structure(template) and all(jax.tree.leaves(same))
-    np.testing.assert_allclose(moved, np.asarray(carry.inv_mass) * p, rtol=1e-12)
-    np.testing.assert_array_equal(np.diag(np.asarray(full.welford.m2)), np.asarray(carry.welford.m2))
-    np.testing.assert_array_equal(np.asarray(full.background[1].mean), np.asarray(carry.background[1].mean))
-    assert not bool(full.low_rank_set) and int(full.iteration) == 40
-    # on the driver's host arrays it is numpy arithmetic, with the same result
-    host = chunk.to_full_rank(jax.device_get(carry))
-    assert all(isinstance(x, np.ndarray | np.generic) for x in jax.tree.leaves(host))
-    jax.tree.map(lambda a, b: np.testing.assert_array_equal(np.asarray(a), np.asarray(b)), host, full)
-    # the chunk kept each iteration's gradient, where the chain was
-    np.testing.assert_allclose(np.asarray(out["grad"][39]), np.asarray(carry.state.grad))
+        start = chunk.make_init(logp_and_grad, "nutpie", 0, affine=True)(q0)
+        run = jax.jit(chunk.make_chunk(logp_and_grad, 5, 40, 10, "nutpie", 0, affine=True))
+        schedule = adapt.schedule_for("nutpie", 1000)
+        carry, out = run(jnp.uint64(3), start, 40, schedule, jnp.float64(0.8))
+        np.testing.assert_array_equal(np.asarray(carry.affine), np.eye(5))
+        # the chunk kept each iteration's point and gradient, where the chain was
+        np.testing.assert_array_equal(np.asarray(out["q"][39]), np.asarray(carry.state.q))
+        np.testing.assert_array_equal(np.asarray(out["grad"][39]), np.asarray(carry.state.grad))
+        chol = np.linalg.cholesky(np.linalg.inv(np.eye(5) + np.outer(np.arange(5.0), np.arange(5.0))))
+        moved = chunk.whiten(jax.device_get(carry), chol)
+        assert all(isinstance(a, np.ndarray | np.generic) for a in jax.tree.leaves(moved))  # numpy on the host
+        q = np.asarray(carry.state.q)
+        np.testing.assert_allclose(chol @ moved.state.q, q, rtol=1e-12)
+        np.testing.assert_allclose(moved.state.grad, chol.T @ np.asarray(carry.state.grad), rtol=1e-12)
+        assert moved.state.logp == carry.state.logp and bool(moved.search) and not bool(moved.metric_changed)
+        np.testing.assert_array_equal(moved.inv_mass, np.ones(5))
+        assert float(moved.welford.n) == 0 and float(moved.background[1].n) == 0
+        # the whitened chain's log-density and gradient are those of q = chol z, and the
+        # output's "q" is in the draws' coordinates
+        logp, grad = chunk.whitened(logp_and_grad, jnp.asarray(chol))(jnp.asarray(moved.state.q))
+        np.testing.assert_allclose(float(logp), float(carry.state.logp), rtol=1e-12)
+        np.testing.assert_allclose(np.asarray(grad), moved.state.grad, rtol=1e-10)
+        after, out = run(jnp.uint64(3), moved, 5, schedule, jnp.float64(0.8))
+        np.testing.assert_allclose(np.asarray(out["q"][4]), chol @ np.asarray(after.state.q), rtol=1e-12)
+        np.testing.assert_allclose(float(out["lp"][4]), float(logp_and_grad(out["q"][4])[0]), rtol=1e-12)
 
 
 def correlated_regression(dim=20, n=200, rho=0.95, seed=1):
@@ -265,8 +281,9 @@ def test_auto_resumed_before_at_or_after_its_choice_gives_the_draws_of_one_run(m
             states[batch.state.iterations] = batch.state
         if batch.state.iterations == 41:
             break
-    assert not isinstance(states[40].carries[0].inv_mass, LowRank)  # it chooses after this batch
-    assert isinstance(states[41].carries[0].inv_mass, LowRank)
+    identity = np.eye(model.dim)
+    np.testing.assert_array_equal(states[40].carries[0].affine, identity)  # it chooses after this batch
+    assert not np.array_equal(states[41].carries[0].affine, identity)
     for iterations, state in states.items():
         resumed = exmc.sample(model, draws=20, resume=state, progressbar=False)
         np.testing.assert_array_equal(resumed.posterior["beta"], whole.posterior["beta"], err_msg=str(iterations))

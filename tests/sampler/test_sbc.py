@@ -27,9 +27,9 @@ REPLICATIONS, TUNE, DRAWS, THIN, BINS = 200, 300, 400, 4, 10
 def posterior_draws(model: exmc.CompiledModel, obs_name: str, datasets: np.ndarray, seed: int, metric: str = "auto"):
     """(replications, DRAWS // THIN) constrained draws of every value, one chain each.
 
-    "auto" runs as the driver runs it (decision 81): nutpie's diagonal up to its decision
-    iteration, then, replication by replication, the diagonal or the full-rank metric from
-    the carry ``chunk.to_full_rank`` converts."""
+    "auto" runs as the driver runs it (decisions 81, 83): nutpie's diagonal up to its
+    decision iteration, then, replication by replication, on the draws or on the chain
+    ``chunk.whiten`` moves to whitened coordinates, in the same chunk."""
     dim = model.dim
     kind, rank = resolve(metric, dim)
     schedule = adapt.schedule_for(kind, TUNE)
@@ -41,11 +41,9 @@ def posterior_draws(model: exmc.CompiledModel, obs_name: str, datasets: np.ndarr
     def lg_for(data):
         return lambda q: jax.value_and_grad(model.logp_fn)(q, {obs_name: data})
 
-    def fit(key, data, start):
-        logp_and_grad = lg_for(data)
-        carry = make_init(logp_and_grad, kind, rank)(start)
-        run = make_chunk(logp_and_grad, dim, total, 10, kind, rank, keep_grads=staged)
-        return run(jax.random.bits(key, dtype=jnp.uint64), carry, at if staged else total, schedule, 0.8)
+    def fit(key, data, carry, n):
+        run = make_chunk(lg_for(data), dim, total, 10, kind, rank, affine=staged)
+        return run(jax.random.bits(key, dtype=jnp.uint64), carry, n, schedule, 0.8)
 
     def values(q, data):
         return jax.vmap(lambda x: model.evaluate(x, {obs_name: data})[1])(q[TUNE - at::THIN][: DRAWS // THIN])
@@ -53,29 +51,21 @@ def posterior_draws(model: exmc.CompiledModel, obs_name: str, datasets: np.ndarr
     with jax.enable_x64(True):
         keys = jax.random.split(jax.random.key(seed), len(datasets))
         data = jnp.asarray(datasets)
-        carries, out = jax.jit(jax.vmap(fit))(keys, data, jnp.asarray(q0))
-        if not staged:
-            return {k: np.asarray(v) for k, v in jax.jit(jax.vmap(values))(out["q"], data).items()}
-        rows = slice(at // 2, at)
-        full = np.array([adapt.diagonal_condition(out["q"][r:r + 1, rows], out["grad"][r:r + 1, rows])
-                         >= chunk.AUTO_CONDITION for r in range(len(datasets))])
-        result = {}
-        for switch, (go_kind, go_rank) in ((False, ("nutpie", 0)), (True, ("lowrank", dim))):
-            which = np.flatnonzero(full == switch)
-            if len(which) == 0:
-                continue
-
-            def rest(key, data, carry, go_kind=go_kind, go_rank=go_rank, switch=switch):
-                carry = chunk.to_full_rank(carry) if switch else carry
-                run = make_chunk(lg_for(data), dim, total, 10, go_kind, go_rank)
-                _, out = run(jax.random.bits(key, dtype=jnp.uint64), carry, total - at, schedule, 0.8)
-                return values(out["q"], data)
-
-            picked = jax.tree.map(lambda x: x[which], carries)
-            for k, v in jax.jit(jax.vmap(rest))(keys[which], data[which], picked).items():
-                result.setdefault(k, np.zeros((len(datasets),) + v.shape[1:], v.dtype))[which] = np.asarray(v)
-        print(f"auto: full rank on {full.sum()} of {len(full)} replications")
-        return result
+        starts = jax.vmap(lambda d, q: make_init(lg_for(d), kind, rank, staged)(q))(data, jnp.asarray(q0))
+        carries, out = jax.jit(jax.vmap(fit, in_axes=(0, 0, 0, None)))(keys, data, starts, at if staged else total)
+        if staged:
+            rows = slice(at // 2, at)
+            host, moved, whitened = jax.device_get(carries), [], 0
+            for r in range(len(datasets)):
+                carry = jax.tree.map(lambda x: x[r], host)
+                condition, chol = adapt.whitening(out["q"][r:r + 1, rows], out["grad"][r:r + 1, rows])
+                if condition >= chunk.AUTO_CONDITION and chol is not None:
+                    carry, whitened = chunk.whiten(carry, chol), whitened + 1
+                moved.append(carry)
+            carries = jax.tree.map(lambda *xs: np.stack(xs), *moved)
+            print(f"auto: whitened {whitened} of {len(datasets)} replications")
+            _, out = jax.jit(jax.vmap(fit, in_axes=(0, 0, 0, None)))(keys, data, carries, total - at)
+        return {k: np.asarray(v) for k, v in jax.jit(jax.vmap(values))(out["q"], data).items()}
 
 
 def assert_uniform_ranks(truth: np.ndarray, draws: np.ndarray, what: str) -> None:
