@@ -203,9 +203,10 @@ def sample(
     progressbar : show a terminal progress bar.
     metric : how warmup learns the metric (the inverse mass matrix): "auto" (default:
         nutpie's diagonal, which, on models of 2 to 40 parameters, at warmup iteration 50
-        becomes the low-rank metric of full rank where the first draws and their gradients show
-        the diagonal leaving the posterior correlated or mis-scaled: a condition number of 8 or
-        more, see ``trace.attrs["metric_choice"]``), "stan" (diagonal: Welford variance of the
+        becomes a full-rank metric where the first draws and their gradients show the diagonal
+        leaving the posterior correlated or mis-scaled, a condition number of 8 or more: the
+        chains are whitened by the covariance those draws show and the diagonal adapts on top,
+        in the same compiled sampler; see ``trace.attrs["metric_choice"]``), "stan" (diagonal: Welford variance of the
         draws in doubling windows), "nutpie" (diagonal: sqrt(var(draws) / var(gradients)),
         overlapping windows), "dense" (Stan's ``dense_e``: the windows' covariance) or
         "lowrank" (nutpie's low-rank modified mass matrix, rank <= 16).

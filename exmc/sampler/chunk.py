@@ -249,7 +249,8 @@ def make_chunk(logp_and_grad: Callable, dim: int, length: int, max_treedepth: in
             c = c._replace(step_size=step, da=da, search=jnp.bool_(False))
             state, info = nuts_step(seed, c.state, potential, c.step_size, c.inv_mass, max_treedepth)
             row = {
-                "q": c.affine @ state.q if affine else state.q, "lp": state.logp, "diverging": info.diverging, "energy": info.energy,
+                "q": c.affine @ state.q if affine else state.q, "lp": state.logp, "diverging": info.diverging,
+                "energy": info.energy,
                 "step_size": c.step_size, "tree_depth": info.tree_depth, "n_steps": info.n_steps,
                 "accept_prob": info.accept_prob,
             }
