@@ -129,10 +129,11 @@ def auto_decision(tune: int) -> int | None:
 
 def whiten(c: "Carry", chol: np.ndarray) -> "Carry":
     """A staged "auto" carry (host arrays) moved to the coordinates z with q = chol z (``chol``
-    any square root of the covariance to whiten, ``adapt.whitening``'s; decision 83): the chain's point and gradient mapped (the log-density is the same), the
-    diagonal metric back to 1 with empty accumulators (it goes on adapting nutpie's diagonal,
-    now of z), the step size re-found before the next transition and again when that diagonal
-    first moves. numpy: eager jax operations would each compile."""
+    any square root of the covariance to whiten, ``adapt.whitening``'s; decision 83): the
+    chain's point and gradient mapped (the log-density is the same), the diagonal metric back
+    to 1 with empty accumulators (it goes on adapting nutpie's diagonal, now of z), the step
+    size re-found before the next transition and again when that diagonal first moves. numpy:
+    eager jax operations would each compile."""
     dtype = c.state.q.dtype
     chol = np.asarray(chol, np.float64)
     old = np.asarray(c.affine, np.float64)

@@ -238,7 +238,8 @@ def run_chains(
     # decision 82: warmup's settled iterations [count_from, raise_at) are watched for divergences
     count_from, raise_at = tune // SETTLED_FROM, int(schedule[2])
     if resume is not None:
-        target_used, divergent, target_choice = resume.target_used, resume.settled_divergences, resume.target_choice
+        target_used, divergent = resume.target_used, resume.settled_divergences
+        target_choice = resume.target_choice
     else:
         target_used, divergent, target_choice = target_accept, 0, ""
     watch = raise_at - count_from >= SETTLED_MIN and (resume is None or resume.iterations <= raise_at)
