@@ -156,24 +156,19 @@ def low_rank_metric(draws: WelfordCov, grads: WelfordCov, s, rank: int, cutoff: 
     return LowRank(s, jnp.where(ok, v, 0.0), jnp.where(ok, lam, 1.0))
 
 
-def diagonal_condition(qs, gs) -> float:
-    """How far nutpie's diagonal metric leaves a posterior from round: the condition number
-    (largest over smallest eigenvalue) of the covariance that ``low_rank_metric`` estimates
-    in the space scaled by that diagonal, from draws ``qs`` and their gradients ``gs``, each
-    (chains, n, dim), each chain centred on its own mean. On a Gaussian it is the condition
-    number of the posterior's correlation as the diagonal metric sees it, so roughly the square
-    of how many times longer the diagonal's trajectories must be than a full-rank metric's.
-    Not finite (inf) where the draws or gradients have not varied."""
-    return whitening(qs, gs)[0]
-
-
 def whitening(qs, gs) -> tuple[float, np.ndarray | None]:
-    """``diagonal_condition`` and a square root L (L L^T = the covariance it measured), in
-    the draws' own units: the SPD mean of the draws' covariance and the inverse of the
-    gradients' (Seyboldt et al.), computed in the space nutpie's diagonal scales (regularised
-    towards it as ``low_rank_metric`` is), then scaled back; q = L z makes z about round.
-    L is None where the condition is not finite. Host arithmetic (numpy, float64): "auto" calls
-    it once, between chunks (decisions 81, 83)."""
+    """How far nutpie's diagonal metric leaves a posterior from round, and what rounds it.
+
+    The condition number (largest over smallest eigenvalue) of the covariance that
+    ``low_rank_metric`` estimates (the SPD mean of the draws' covariance and the inverse of the
+    gradients', Seyboldt et al.) in the space scaled by that diagonal (regularised towards it
+    as ``low_rank_metric`` is), from draws ``qs`` and their gradients ``gs``, each (chains, n,
+    dim), each chain centred on its own mean. On a Gaussian it is the condition number of the
+    posterior's correlation as the diagonal metric sees it, so roughly the square of how many
+    times longer the diagonal's trajectories must be than a full-rank metric's. With it, a
+    square root L of that covariance scaled back to the draws' units (L L^T = the covariance):
+    q = L z makes z about round. (inf, None) where the draws or gradients have not varied.
+    Host arithmetic (numpy, float64): "auto" calls it once, between chunks (decisions 81, 83)."""
     qs, gs = np.asarray(qs, np.float64), np.asarray(gs, np.float64)
     x = qs - qs.mean(axis=1, keepdims=True)
     g = gs - gs.mean(axis=1, keepdims=True)

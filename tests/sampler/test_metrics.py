@@ -102,17 +102,16 @@ def test_auto_starts_diagonal_and_may_whiten_from_2_to_40_parameters():
         resolve("auto:full", 3)
 
 
-def test_diagonal_condition_is_the_correlation_the_diagonal_metric_leaves():
+def test_the_condition_number_is_the_correlation_the_diagonal_metric_leaves():
     # a Gaussian's draws and exact gradients -Sigma^-1 x: scales alone leave condition 1, a
     # correlation rho between two coordinates leaves (1 + rho) / (1 - rho) = 19 at rho = 0.9
     rng = np.random.default_rng(0)
     scales = np.array([0.01, 1.0, 100.0])
     x = rng.normal(size=(4, 2000, 3)) * scales
-    assert abs(adapt.diagonal_condition(x, -x / scales**2) - 1.0) < 0.1
+    assert abs(adapt.whitening(x, -x / scales**2)[0] - 1.0) < 0.1
     cov = np.array([[1.0, 0.9 * 30], [0.9 * 30, 900.0]])
     x = rng.normal(size=(4, 2000, 2)) @ np.linalg.cholesky(cov).T
-    assert abs(adapt.diagonal_condition(x, -x @ np.linalg.inv(cov)) / 19.0 - 1.0) < 0.1
-    assert adapt.diagonal_condition(np.zeros((1, 5, 2)), np.zeros((1, 5, 2))) == np.inf
+    assert abs(adapt.whitening(x, -x @ np.linalg.inv(cov))[0] / 19.0 - 1.0) < 0.1
 
 
 def test_whitening_rounds_a_gaussian_and_whiten_maps_the_chain():
@@ -122,7 +121,7 @@ def test_whitening_rounds_a_gaussian_and_whiten_maps_the_chain():
     cov = np.array([[1.0, 0.9 * 30, 0.0], [0.9 * 30, 900.0, 0.0], [0.0, 0.0, 1e-4]])
     x = rng.normal(size=(4, 500, 3)) @ np.linalg.cholesky(cov).T
     condition, chol = adapt.whitening(x, -x @ np.linalg.inv(cov))
-    assert condition == adapt.diagonal_condition(x, -x @ np.linalg.inv(cov))
+    assert condition > 8.0  # correlated 0.9: about 19
     z = np.linalg.solve(chol, x.reshape(-1, 3).T).T
     np.testing.assert_allclose(np.cov(z.T), np.eye(3), atol=0.1)
     assert adapt.whitening(np.zeros((1, 5, 2)), np.zeros((1, 5, 2))) == (np.inf, None)
